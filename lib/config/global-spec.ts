@@ -1,0 +1,18 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock, RandomSource } from '../core/clock.js';
+import type { StateStore } from '../store/store.js';
+import type { ErrorInfo } from './options.js';
+
+/** Settings shared by every balancer of one middleware, after validation. */
+export interface GlobalSpec {
+  preserveHost: boolean;
+  serverName: string;
+  xForwarded: boolean;
+  replayBufferBytes: number;
+  exposeHeaders: boolean;
+  onError: ((info: ErrorInfo, req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  keepAliveIdleMs: number;
+  store: StateStore;
+  clock: Clock;
+  random: RandomSource;
+}

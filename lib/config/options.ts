@@ -1,0 +1,117 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock, RandomSource } from '../core/clock.js';
+import type { BalancerError } from '../errors.js';
+import type { StateStore } from '../store/store.js';
+import type { RequestContext } from '../core/context.js';
+
+/**
+ * A duration: a number of milliseconds, or a string with a unit ("500ms", "2s", "1m").
+ * A bare numeric string is refused: Apache's unit is seconds and Node's is milliseconds, so the
+ * unit must be spelled out where it could be misread.
+ */
+export type Duration = number | string;
+
+/** TLS settings for an https:// worker. */
+export interface WorkerTlsOptions {
+  /** Trusted CA certificates (PEM). Defaults to Node's bundle. */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Client certificate and key (PEM) for mutual TLS. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** SNI and certificate name to verify; defaults to the worker's host name. */
+  servername?: string;
+  /** Verify the worker's certificate (default true). */
+  rejectUnauthorized?: boolean;
+}
+
+/** One BalancerMember. Names are Apache's; see docs/options.md. */
+export interface MemberOptions {
+  /** http:// or https:// origin with an optional base path, e.g. "http://10.0.0.1:8080/app". */
+  url: string;
+  /** Relative weight 1..100, two decimals (Apache loadfactor). Default 1. */
+  loadfactor?: number;
+  /** Failover tier 0..99; lower tiers are used first. Default 0. */
+  lbset?: number;
+  /** Sticky route id matched against the session value's route. */
+  route?: string;
+  /** Route to follow when this worker is unusable for a sticky request. */
+  redirect?: string;
+  /** How long a worker in error is skipped. Default 60 s; 0 = retry at once. */
+  retry?: Duration;
+  /** Initial status flags in Apache syntax: "+H", "+D +S", "DH" (letters D S I H R N E). */
+  status?: string;
+  /** Connect timeout (Apache connectiontimeout). Default: the response timeout, else 10 s. */
+  connectiontimeout?: Duration;
+  /** Response timeout: socket inactivity while waiting for or reading the answer (Apache timeout). Default 300 s. */
+  timeout?: Duration;
+  /** Most sockets open to this worker at once (Apache max). Default 256. */
+  max?: number;
+  /** TLS options for https:// workers. */
+  tls?: WorkerTlsOptions;
+}
+
+/** One balancer (a <Proxy balancer://name> section plus its ProxyPass). */
+export interface BalancerOptions {
+  /** balancer://name; lower-cased like Apache. */
+  name: string;
+  /** Path prefix that sends requests here ("/app" matches /app and /app/…, not /apple). */
+  mount: string;
+  /** Path on the workers the mount maps to (ProxyPass "/app" "balancer://name/path"). Default "/". */
+  path?: string;
+  /** Scheduler name: byrequests (default), bytraffic, bybusyness or any registered one. */
+  lbmethod?: string;
+  /** Extra attempts after the first when a worker cannot be reached. Default members − 1. */
+  maxattempts?: number;
+  /** Answer 503 rather than move a sticky request whose worker is unusable. Default false. */
+  nofailover?: boolean;
+  /** Session cookie / URL parameter name, or "COOKIE|URLPARAM". */
+  stickysession?: string;
+  /** Separator between session id and route: one character, or false for the whole value. Default ".". */
+  stickysessionsep?: string | false;
+  /** Let ";" end a URL sticky value too. Default false. */
+  scolonpathdelim?: boolean;
+  /** Wait this long for a usable worker before answering 503. Default 0 (no wait). */
+  timeout?: Duration;
+  /** Backend statuses that put the worker in error (the client still gets the response). */
+  failonstatus?: number[] | string;
+  /** Put the worker in error when its response times out. Default false. */
+  failontimeout?: boolean;
+  /** When every worker is in error, clear all errors rather than refuse. Default true. */
+  forcerecovery?: boolean;
+  /** Free slots for workers added at run time (manager). 0..1000, default 0. */
+  growth?: number;
+  /** The manager's CSRF token for this balancer; random by default. */
+  nonce?: string;
+  members: MemberOptions[];
+}
+
+export interface ErrorInfo {
+  error: BalancerError;
+  /** The status the balancer would send: 502, 503 or 504. */
+  status: number;
+  context: RequestContext | undefined;
+}
+
+export interface BalancerConfig {
+  balancers: BalancerOptions[];
+  /** Forward the client's Host header instead of the worker's (ProxyPreserveHost). Default false. */
+  preserveHost?: boolean;
+  /** X-Forwarded-Server value (Apache: ServerName). Default: this machine's host name. */
+  serverName?: string;
+  /** Add X-Forwarded-For/-Host/-Server like Apache. Default true. */
+  xForwarded?: boolean;
+  /** Largest request body kept for replay on failover. Larger bodies stream and do not fail over. Default 1 MiB. */
+  replayBufferBytes?: number;
+  /** Send the request context as X-Balancer-* response headers. Default false. */
+  exposeHeaders?: boolean;
+  /** Render error responses yourself; called once, before anything was sent to the client. */
+  onError?: (info: ErrorInfo, req: IncomingMessage, res: ServerResponse) => void;
+  /** Idle time after which a pooled worker socket is closed (keep below the workers' keep-alive). Default 4 s. */
+  keepAliveIdle?: Duration;
+  /** Where admin edits are kept (memory by default). */
+  store?: StateStore;
+  /** Injected time (tests). */
+  clock?: Clock;
+  /** Injected randomness (tests). */
+  random?: RandomSource;
+}

@@ -1,0 +1,49 @@
+import type { WorkerTlsOptions } from './options.js';
+
+/** A member after validation: every value parsed, defaulted and in Apache's internal units. */
+export interface MemberSpec {
+  /** Worker name as Apache shows it: origin plus base path, e.g. "http://127.0.0.1:8080/app". */
+  name: string;
+  url: URL;
+  /** Base path without a trailing slash ("" for none). */
+  basePath: string;
+  /** loadfactor × 100 (Apache's lbfactor). */
+  lbfactor: number;
+  lbset: number;
+  route: string;
+  redirect: string;
+  retryMs: number;
+  status: number;
+  connectTimeoutMs: number;
+  timeoutMs: number;
+  max: number;
+  tls: WorkerTlsOptions | undefined;
+}
+
+export interface StickyNames {
+  /** Cookie name (left of "|"). */
+  cookie: string;
+  /** URL parameter name (right of "|", or the same name). */
+  param: string;
+}
+
+export interface BalancerSpec {
+  name: string;
+  mount: string;
+  path: string;
+  lbmethod: string;
+  /** undefined = Apache's default (members − 1, at least 0). */
+  maxattempts: number | undefined;
+  nofailover: boolean;
+  sticky: StickyNames | undefined;
+  /** undefined = separator off (the whole value is the route). */
+  stickysessionsep: string | undefined;
+  scolonpathdelim: boolean;
+  timeoutMs: number;
+  failonstatus: ReadonlySet<number>;
+  failontimeout: boolean;
+  forcerecovery: boolean;
+  growth: number;
+  nonce: string | undefined;
+  members: MemberSpec[];
+}

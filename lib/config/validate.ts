@@ -1,0 +1,215 @@
+import os from 'node:os';
+import { ConfigError } from '../errors.js';
+import { systemClock } from '../core/clock.js';
+import { hasScheduler, listSchedulers } from '../schedulers/registry.js';
+import { MemoryStore } from '../store/memory-store.js';
+import type { BalancerConfig, BalancerOptions, MemberOptions } from './options.js';
+import type { BalancerSpec, MemberSpec, StickyNames } from './spec.js';
+import type { GlobalSpec } from './global-spec.js';
+import {
+  parseBoolean,
+  parseDuration,
+  parseInteger,
+  parseLoadfactor,
+  parseStatus,
+  parseStatusList,
+  parseToken,
+} from './parse.js';
+
+const MEMBER_KEYS = new Set([
+  'url', 'loadfactor', 'lbset', 'route', 'redirect', 'retry', 'status', 'connectiontimeout', 'timeout', 'max', 'tls',
+]);
+const BALANCER_KEYS = new Set([
+  'name', 'mount', 'path', 'lbmethod', 'maxattempts', 'nofailover', 'stickysession', 'stickysessionsep',
+  'scolonpathdelim', 'timeout', 'failonstatus', 'failontimeout', 'forcerecovery', 'growth', 'nonce', 'members',
+]);
+const GLOBAL_KEYS = new Set([
+  'balancers', 'preserveHost', 'serverName', 'xForwarded', 'replayBufferBytes', 'exposeHeaders', 'onError',
+  'keepAliveIdle', 'store', 'clock', 'random',
+]);
+
+const DEFAULT_RETRY_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 300_000;
+const DEFAULT_MAX_SOCKETS = 256;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkKeys(path: string, obj: Record<string, unknown>, allowed: Set<string>): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.has(key)) {
+      const near = [...allowed].find((k) => k.toLowerCase() === key.toLowerCase());
+      throw new ConfigError(`${path}.${key}`, obj[key], `is not an option${near ? ` (did you mean "${near}"?)` : ''}`);
+    }
+  }
+}
+
+/** Checks the whole configuration once; throws a ConfigError naming the first bad field. */
+export function validateConfig(config: unknown): { global: GlobalSpec; balancers: BalancerSpec[] } {
+  if (!isObject(config)) throw new ConfigError('config', config, 'is not an object with a "balancers" array');
+  checkKeys('config', config, GLOBAL_KEYS);
+  const c = config as unknown as BalancerConfig;
+  if (!Array.isArray(c.balancers) || c.balancers.length === 0) {
+    throw new ConfigError('balancers', c.balancers, 'is not a non-empty array of balancers');
+  }
+  const global = validateGlobal(c);
+  const names = new Set<string>();
+  const balancers = c.balancers.map((b, i) => {
+    const spec = validateBalancer(`balancers[${i}]`, b);
+    if (names.has(spec.name)) {
+      throw new ConfigError(`balancers[${i}].name`, b.name, 'is used by another balancer', 'ERR_CONFIG_DUPLICATE');
+    }
+    names.add(spec.name);
+    return spec;
+  });
+  return { global, balancers };
+}
+
+function validateGlobal(c: BalancerConfig): GlobalSpec {
+  const optFn = (field: string, v: unknown): void => {
+    if (v !== undefined && typeof v !== 'function') throw new ConfigError(field, v, 'is not a function');
+  };
+  optFn('onError', c.onError);
+  optFn('random', c.random);
+  if (c.clock !== undefined && (!isObject(c.clock) || typeof c.clock.now !== 'function')) {
+    throw new ConfigError('clock', c.clock, 'is not a Clock ({ now, setTimeout, clearTimeout })');
+  }
+  if (c.store !== undefined && (!isObject(c.store) || typeof c.store.load !== 'function' || typeof c.store.save !== 'function')) {
+    throw new ConfigError('store', c.store, 'is not a StateStore ({ load, save })');
+  }
+  if (c.serverName !== undefined && (typeof c.serverName !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(c.serverName))) {
+    throw new ConfigError('serverName', c.serverName, 'is not a host name');
+  }
+  return {
+    preserveHost: c.preserveHost === undefined ? false : parseBoolean('preserveHost', c.preserveHost),
+    serverName: c.serverName ?? os.hostname(),
+    xForwarded: c.xForwarded === undefined ? true : parseBoolean('xForwarded', c.xForwarded),
+    replayBufferBytes:
+      c.replayBufferBytes === undefined ? 1 << 20 : parseInteger('replayBufferBytes', c.replayBufferBytes, 0, 1 << 30),
+    exposeHeaders: c.exposeHeaders === undefined ? false : parseBoolean('exposeHeaders', c.exposeHeaders),
+    onError: c.onError,
+    keepAliveIdleMs: c.keepAliveIdle === undefined ? 4000 : parseDuration('keepAliveIdle', c.keepAliveIdle, 1, 3_600_000),
+    store: c.store ?? new MemoryStore(),
+    clock: c.clock ?? systemClock,
+    random: c.random ?? Math.random,
+  };
+}
+
+function validateMount(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || /[?#\s]/.test(value) || /\/\.\.?(\/|$)/.test(value)) {
+    throw new ConfigError(field, value, 'is not an absolute path without query, fragment or dot segments (e.g. "/app")');
+  }
+  return value;
+}
+
+function validateSticky(field: string, value: unknown): StickyNames | undefined {
+  if (value === undefined || value === '' || value === '-') return undefined;
+  if (typeof value !== 'string') throw new ConfigError(field, value, 'is not a name or "COOKIE|URLPARAM"');
+  const parts = value.split('|');
+  if (parts.length > 2) throw new ConfigError(field, value, 'has more than one "|" (use "COOKIE|URLPARAM")');
+  const cookie = parseToken(field, parts[0]!.trim());
+  const param = parseToken(field, (parts[1] ?? parts[0]!).trim());
+  if (!cookie || !param) throw new ConfigError(field, value, 'has an empty name (use "COOKIE|URLPARAM")');
+  return { cookie, param };
+}
+
+function validateSeparator(field: string, value: unknown): string | undefined {
+  if (value === undefined) return '.';
+  if (value === false || value === 'Off' || value === 'off') return undefined;
+  if (typeof value !== 'string' || value.length !== 1 || !/[\x21-\x7e]/.test(value) || value === '=' || value === ';') {
+    throw new ConfigError(field, value, 'is not one visible character other than "=" and ";", or false (off)');
+  }
+  return value;
+}
+
+function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
+  if (!isObject(b)) throw new ConfigError(path, b, 'is not a balancer object');
+  checkKeys(path, b as unknown as Record<string, unknown>, BALANCER_KEYS);
+  if (typeof b.name !== 'string' || !/^[A-Za-z0-9._~-]{1,95}$/.test(b.name)) {
+    throw new ConfigError(`${path}.name`, b.name, 'is not 1..95 letters, digits or . _ ~ -');
+  }
+  const lbmethod = b.lbmethod ?? 'byrequests';
+  if (typeof lbmethod !== 'string' || !hasScheduler(lbmethod)) {
+    throw new ConfigError(`${path}.lbmethod`, lbmethod, `is not a registered scheduler (${listSchedulers().join(', ')})`, 'ERR_SCHEDULER_UNKNOWN');
+  }
+  if (!Array.isArray(b.members)) throw new ConfigError(`${path}.members`, b.members, 'is not an array of members');
+  const growth = b.growth === undefined ? 0 : parseInteger(`${path}.growth`, b.growth, 0, 1000);
+  if (b.members.length === 0 && growth === 0) {
+    throw new ConfigError(`${path}.members`, b.members, 'is empty (add members, or growth for workers added at run time)');
+  }
+  const members = b.members.map((m, j) => validateMember(`${path}.members[${j}]`, m));
+  const seen = new Set<string>();
+  members.forEach((m, j) => {
+    if (seen.has(m.name)) {
+      throw new ConfigError(`${path}.members[${j}].url`, b.members[j]!.url, 'is used by another member', 'ERR_CONFIG_DUPLICATE');
+    }
+    seen.add(m.name);
+  });
+  if (b.nonce !== undefined && (typeof b.nonce !== 'string' || !/^[A-Za-z0-9-]{16,64}$/.test(b.nonce))) {
+    throw new ConfigError(`${path}.nonce`, '(hidden)', 'is not 16..64 letters, digits or "-"');
+  }
+  return {
+    name: b.name.toLowerCase(),
+    mount: validateMount(`${path}.mount`, b.mount),
+    path: b.path === undefined ? '/' : validateMount(`${path}.path`, b.path),
+    lbmethod,
+    maxattempts: b.maxattempts === undefined ? undefined : parseInteger(`${path}.maxattempts`, b.maxattempts, 0, 99),
+    nofailover: b.nofailover === undefined ? false : parseBoolean(`${path}.nofailover`, b.nofailover),
+    sticky: validateSticky(`${path}.stickysession`, b.stickysession),
+    stickysessionsep: validateSeparator(`${path}.stickysessionsep`, b.stickysessionsep),
+    scolonpathdelim: b.scolonpathdelim === undefined ? false : parseBoolean(`${path}.scolonpathdelim`, b.scolonpathdelim),
+    timeoutMs: b.timeout === undefined ? 0 : parseDuration(`${path}.timeout`, b.timeout, 0, 7_200_000),
+    failonstatus: b.failonstatus === undefined ? new Set() : parseStatusList(`${path}.failonstatus`, b.failonstatus),
+    failontimeout: b.failontimeout === undefined ? false : parseBoolean(`${path}.failontimeout`, b.failontimeout),
+    forcerecovery: b.forcerecovery === undefined ? true : parseBoolean(`${path}.forcerecovery`, b.forcerecovery),
+    growth,
+    nonce: b.nonce,
+    members,
+  };
+}
+
+/** Validates one member; also used by the manager when a worker is added at run time. */
+export function validateMember(path: string, m: MemberOptions): MemberSpec {
+  if (!isObject(m)) throw new ConfigError(path, m, 'is not a member object with a url');
+  checkKeys(path, m as unknown as Record<string, unknown>, MEMBER_KEYS);
+  const url = parseWorkerUrl(`${path}.url`, m.url);
+  const basePath = url.pathname.replace(/\/+$/, '');
+  const timeoutMs = m.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(`${path}.timeout`, m.timeout, 1);
+  if (m.tls !== undefined && (!isObject(m.tls) || url.protocol !== 'https:')) {
+    throw new ConfigError(`${path}.tls`, m.tls, 'is only for https:// members and must be an object');
+  }
+  return {
+    name: `${url.protocol}//${url.host}${basePath}`,
+    url,
+    basePath,
+    lbfactor: m.loadfactor === undefined ? 100 : parseLoadfactor(`${path}.loadfactor`, m.loadfactor),
+    lbset: m.lbset === undefined ? 0 : parseInteger(`${path}.lbset`, m.lbset, 0, 99),
+    route: m.route === undefined ? '' : parseToken(`${path}.route`, m.route),
+    redirect: m.redirect === undefined ? '' : parseToken(`${path}.redirect`, m.redirect),
+    retryMs: m.retry === undefined ? DEFAULT_RETRY_MS : parseDuration(`${path}.retry`, m.retry, 0),
+    status: m.status === undefined ? 0 : parseStatus(`${path}.status`, m.status),
+    connectTimeoutMs:
+      m.connectiontimeout === undefined ? Math.min(timeoutMs, 10_000) : parseDuration(`${path}.connectiontimeout`, m.connectiontimeout, 1),
+    timeoutMs,
+    max: m.max === undefined ? DEFAULT_MAX_SOCKETS : parseInteger(`${path}.max`, m.max, 1, 65_535),
+    tls: m.tls,
+  };
+}
+
+function parseWorkerUrl(field: string, value: unknown): URL {
+  let url: URL;
+  try {
+    if (typeof value !== 'string') throw new TypeError();
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(field, value, 'is not an absolute http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(field, value, 'is not an http:// or https:// URL (other schemes are refused, cf. CVE-2021-40438)');
+  }
+  if (url.username || url.password || url.search || url.hash || !url.hostname) {
+    throw new ConfigError(field, value, 'must be scheme://host[:port][/base] without credentials, query or fragment');
+  }
+  return url;
+}

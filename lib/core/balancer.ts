@@ -1,0 +1,250 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { BalancerSpec, MemberSpec, StickyNames } from '../config/spec.js';
+import type { Clock, RandomSource } from './clock.js';
+import type { Scheduler } from '../schedulers/types.js';
+import { getScheduler } from '../schedulers/registry.js';
+import { BalancerError } from '../errors.js';
+import { log } from '../debug.js';
+import { Worker } from './worker.js';
+import { IN_ERROR, statusLetters } from './status.js';
+
+export interface WorkerStateEvent {
+  balancer: string;
+  worker: string;
+  /** Status letters before and after, e.g. "" → "E". */
+  from: string;
+  to: string;
+  reason: string;
+  time: number;
+}
+
+export interface BalancerEvents {
+  statechange: [WorkerStateEvent];
+}
+
+/**
+ * One balancer (Apache's proxy_balancer): its settings, its workers in config order and its
+ * scheduler instance. Every field the request path reads is plain data; changes go through the
+ * methods below so caches stay right and every state change is logged and emitted once.
+ */
+export class Balancer extends EventEmitter<BalancerEvents> {
+  /** Lower-case name without the scheme. */
+  readonly name: string;
+  /** "balancer://name", as BALANCER_NAME. */
+  readonly id: string;
+  readonly mount: string;
+  readonly path: string;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly workers: Worker[] = [];
+  /** Slots for workers added at run time (Apache growth); grows only. */
+  readonly maxWorkers: number;
+  /** CSRF token for the manager; random unless configured. */
+  readonly nonce: string;
+
+  lbmethod: string;
+  scheduler: Scheduler;
+  /** Explicit maxattempts; undefined = default (configured members − 1). */
+  maxattemptsSet: number | undefined;
+  nofailover: boolean;
+  sticky: StickyNames | undefined;
+  stickysessionsep: string | undefined;
+  scolonpathdelim: boolean;
+  timeoutMs: number;
+  failonstatus: ReadonlySet<number>;
+  failontimeout: boolean;
+  forcerecovery: boolean;
+
+  readonly #defaultMaxAttempts: number;
+  #tiers: Worker[][] | undefined;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(spec: BalancerSpec, clock: Clock, random: RandomSource) {
+    super();
+    this.name = spec.name;
+    this.id = `balancer://${spec.name}`;
+    this.mount = spec.mount;
+    this.path = spec.path;
+    this.clock = clock;
+    this.random = random;
+    this.nonce = spec.nonce ?? randomUUID();
+    this.lbmethod = spec.lbmethod;
+    this.scheduler = this.#createScheduler(spec.lbmethod);
+    this.maxattemptsSet = spec.maxattempts;
+    this.nofailover = spec.nofailover;
+    this.sticky = spec.sticky;
+    this.stickysessionsep = spec.stickysessionsep;
+    this.scolonpathdelim = spec.scolonpathdelim;
+    this.timeoutMs = spec.timeoutMs;
+    this.failonstatus = spec.failonstatus;
+    this.failontimeout = spec.failontimeout;
+    this.forcerecovery = spec.forcerecovery;
+    this.maxWorkers = spec.members.length + spec.growth;
+    this.#defaultMaxAttempts = Math.max(0, spec.members.length - 1);
+    for (const m of spec.members) this.workers.push(new Worker(m));
+  }
+
+  /** Extra attempts after the first (Apache maxattempts; default configured members − 1). */
+  get maxAttempts(): number {
+    return this.maxattemptsSet ?? this.#defaultMaxAttempts;
+  }
+
+  worker(name: string): Worker | undefined {
+    return this.workers.find((w) => w.name === name);
+  }
+
+  /** Workers grouped by lbset, lowest first, each group in config order. */
+  tiers(): readonly Worker[][] {
+    if (!this.#tiers) {
+      const byLbset = new Map<number, Worker[]>();
+      for (const w of this.workers) {
+        const tier = byLbset.get(w.lbset);
+        if (tier) tier.push(w);
+        else byLbset.set(w.lbset, [w]);
+      }
+      this.#tiers = [...byLbset.keys()].sort((a, b) => a - b).map((k) => byLbset.get(k)!);
+    }
+    return this.#tiers;
+  }
+
+  /**
+   * Apache's ap_proxy_retry_worker: a worker in error whose retry time has passed (or that ignores
+   * errors) leaves error state so the next request tests it. A stopped worker is never retried.
+   */
+  retryWorker(w: Worker): void {
+    if (!w.inError || w.stopped) return;
+    if (w.ignoresErrors || this.clock.now() >= w.errorTime + w.retryMs) {
+      w.retries++;
+      this.#setStatus(w, w.status & ~IN_ERROR, 'retry time passed');
+    }
+  }
+
+  /**
+   * Apache's force_recovery: if every worker is in error even after its retry check, and
+   * forcerecovery is on, clear the error on all of them so the request can try them again.
+   */
+  forceRecovery(): void {
+    if (this.workers.length === 0) return;
+    for (const w of this.workers) {
+      if (!w.inError) return;
+      this.retryWorker(w);
+      if (!w.inError) return;
+    }
+    if (!this.forcerecovery) return;
+    for (const w of this.workers) {
+      w.retries++;
+      this.#setStatus(w, w.status & ~IN_ERROR, 'forced recovery: every worker was in error');
+    }
+  }
+
+  /** Puts a worker in error state (unless it ignores errors) and starts its retry window. */
+  markError(w: Worker, reason: string): void {
+    if (w.ignoresErrors) return;
+    w.errorTime = this.clock.now();
+    this.#setStatus(w, w.status | IN_ERROR, reason);
+  }
+
+  /** Sets or clears one status flag (admin and health changes). */
+  setFlag(w: Worker, bit: number, on: boolean, reason: string): void {
+    if (on && bit === IN_ERROR) {
+      this.markError(w, reason);
+      return;
+    }
+    this.#setStatus(w, on ? w.status | bit : w.status & ~bit, reason);
+  }
+
+  /** Changes the scheduler; its state starts afresh (Apache resets on an lbmethod change). */
+  setLbmethod(name: string): void {
+    this.scheduler = this.#createScheduler(name);
+    this.lbmethod = name;
+    this.scheduler.reset?.(this.workers);
+  }
+
+  /** Apache's recalc_factors after a loadfactor edit: every credit restarts at its lbfactor. */
+  recalcFactors(): void {
+    for (const w of this.workers) w.lbstatus = w.lbfactor;
+  }
+
+  setLbset(w: Worker, lbset: number): void {
+    w.lbset = lbset;
+    this.#tiers = undefined;
+  }
+
+  /** Adds a worker at run time within growth; it starts disabled, as in Apache. */
+  addWorker(spec: MemberSpec): Worker {
+    if (this.workers.length >= this.maxWorkers) {
+      throw new BalancerError('ERR_CONFIG_INVALID', `${this.id}: no free worker slot (growth is used up)`);
+    }
+    if (this.worker(spec.name)) throw new BalancerError('ERR_CONFIG_DUPLICATE', `${this.id}: ${spec.name} is already a member`);
+    const w = new Worker(spec);
+    this.workers.push(w);
+    this.#tiers = undefined;
+    this.#notify();
+    return w;
+  }
+
+  /** Counts a request on the worker; call synchronously right after selecting it. */
+  acquire(w: Worker): void {
+    w.busy++;
+  }
+
+  /** Ends one acquire: exactly once per acquire, on every path. */
+  release(w: Worker, transferred: number, read: number): void {
+    w.busy--;
+    w.transferred += transferred;
+    w.read += read;
+    this.#notify();
+  }
+
+  /**
+   * Waits for the next state change that could make a worker usable, the next retry time of a
+   * worker in error, or `deadline`, whichever comes first. Per request: no shared state is mutated
+   * (Apache zeroes the shared timeout while one request waits). `cancel()` ends the wait early.
+   */
+  waitForChange(deadline: number): { done: Promise<void>; cancel: () => void } {
+    let wake = deadline;
+    for (const w of this.workers) {
+      if (w.inError && !w.stopped) wake = Math.min(wake, w.errorTime + w.retryMs);
+    }
+    let cancel = (): void => undefined;
+    const done = new Promise<void>((resolve) => {
+      const finish = (): void => {
+        this.clock.clearTimeout(timer);
+        this.#waiters.delete(finish);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(finish, Math.max(0, wake - this.clock.now()));
+      this.#waiters.add(finish);
+      cancel = finish;
+    });
+    return { done, cancel };
+  }
+
+  /** Requests in flight on all workers. */
+  get busy(): number {
+    let n = 0;
+    for (const w of this.workers) n += w.busy;
+    return n;
+  }
+
+  #notify(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  #setStatus(w: Worker, status: number, reason: string): void {
+    if (status === w.status) return;
+    const from = statusLetters(w.status);
+    w.status = status;
+    const to = statusLetters(status);
+    log.state('%s %s: %s -> %s (%s)', this.id, w.name, from || 'ok', to || 'ok', reason);
+    if (w.isUsable()) this.#notify();
+    this.emit('statechange', { balancer: this.id, worker: w.name, from, to, reason, time: this.clock.now() });
+  }
+
+  #createScheduler(name: string): Scheduler {
+    const factory = getScheduler(name);
+    if (!factory) throw new BalancerError('ERR_SCHEDULER_UNKNOWN', `${this.id}: lbmethod ${name} is not registered`);
+    return factory({ random: this.random, now: () => this.clock.now() });
+  }
+}

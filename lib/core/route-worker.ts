@@ -1,0 +1,33 @@
+import type { Balancer } from './balancer.js';
+import type { Worker } from './worker.js';
+
+/**
+ * Route → worker (Apache's find_route_worker): regular workers first, then hot standbys; exact,
+ * case-sensitive match. A usable match wins (draining workers keep their sticky traffic); an
+ * unusable one gets its retry check; still unusable, its `redirect` route is followed, at most as
+ * many hops as there are workers, so redirect loops end.
+ */
+export function findRouteWorker(
+  balancer: Balancer,
+  route: string,
+  avoid: ReadonlySet<Worker> | undefined,
+  depth = 0,
+): Worker | undefined {
+  for (const standbyPass of [false, true]) {
+    for (const w of balancer.workers) {
+      if (w.standby !== standbyPass || w.route === '' || w.route !== route) continue;
+      if (!w.isUsable()) balancer.retryWorker(w);
+      if (w.isUsable() && !avoid?.has(w)) return w;
+      if (w.redirect !== '' && depth < balancer.workers.length) {
+        const next = findRouteWorker(balancer, w.redirect, avoid, depth + 1);
+        if (next) return next;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** True if some worker, in any state, owns `route` (nofailover answers 503 only then). */
+export function routeHasOwner(balancer: Balancer, route: string): boolean {
+  return route !== '' && balancer.workers.some((w) => w.route === route);
+}

@@ -1,0 +1,78 @@
+import type { IncomingMessage } from 'node:http';
+import { PassThrough, Readable } from 'node:stream';
+
+/**
+ * How a request body is forwarded. Bodies up to the replay limit are read first (as nginx's
+ * proxy_request_buffering does) so a failed connect can be retried elsewhere with the same bytes;
+ * larger ones stream once, and such a request does not fail over.
+ */
+export type BodyPlan =
+  | { kind: 'none' }
+  | { kind: 'buffered'; chunks: Buffer[]; bytes: number }
+  | { kind: 'streaming'; prefix: Buffer[]; bytes: number }
+  | { kind: 'consumed' }
+  | { kind: 'aborted' };
+
+const NONE: BodyPlan = { kind: 'none' };
+
+export function hasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+}
+
+export function readBody(req: IncomingMessage, limit: number): Promise<BodyPlan> | BodyPlan {
+  if (!hasBody(req)) return NONE;
+  if (req.readableEnded) {
+    // An earlier middleware read it; raw bytes kept by e.g. express.json({ verify }) can still go.
+    const raw = (req as { rawBody?: unknown }).rawBody;
+    return Buffer.isBuffer(raw) ? { kind: 'buffered', chunks: [raw], bytes: raw.length } : { kind: 'consumed' };
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      req.off('error', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      bytes += chunk.length;
+      if (bytes > limit) {
+        cleanup();
+        req.pause();
+        resolve({ kind: 'streaming', prefix: chunks, bytes });
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve({ kind: 'buffered', chunks, bytes });
+    };
+    const onClose = (): void => {
+      cleanup();
+      resolve({ kind: 'aborted' });
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+    req.on('error', onClose);
+  });
+}
+
+/** A fresh stream of the body for one attempt; undefined = let the engine read the request itself. */
+export function bodyStream(plan: BodyPlan, req: IncomingMessage): Readable | undefined {
+  if (plan.kind === 'buffered') return Readable.from(plan.chunks, { objectMode: false });
+  if (plan.kind === 'streaming') {
+    const out = new PassThrough();
+    for (const c of plan.prefix) out.write(c);
+    req.pipe(out);
+    return out;
+  }
+  return undefined;
+}
+
+/** True if the body can be sent again to another worker. */
+export function isReplayable(plan: BodyPlan): boolean {
+  return plan.kind === 'none' || plan.kind === 'buffered';
+}

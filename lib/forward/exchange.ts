@@ -1,0 +1,182 @@
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Outcome } from './outcome.js';
+import { responseHeaders } from './headers.js';
+import { log } from '../debug.js';
+
+export interface ExchangeOptions {
+  connectTimeoutMs: number;
+  timeoutMs: number;
+  /** Extra response headers ([name, value, …]) decided once the worker's status is known. */
+  onHead(proxyRes: IncomingMessage): string[];
+}
+
+function codedError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * One attempt's exchange with a worker: arms the connect and response timers, classifies
+ * failures by phase (never connected / connected, no response / response started), writes the
+ * response to the client and settles exactly once with an Outcome.
+ */
+export class Exchange {
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #opts: ExchangeOptions;
+  readonly #settle: (o: Outcome) => void;
+  #proxyReq: ClientRequest | undefined;
+  #socket: Socket | undefined;
+  #connectTimer: NodeJS.Timeout | undefined;
+  #writtenAtStart = 0;
+  #transferred = 0;
+  #read = 0;
+  #status = 0;
+  #connected = false;
+  #reused = false;
+  #timedOut = false;
+  #responded = false;
+  #settled = false;
+
+  constructor(req: IncomingMessage, res: ServerResponse, opts: ExchangeOptions, settle: (o: Outcome) => void) {
+    this.#req = req;
+    this.#res = res;
+    this.#opts = opts;
+    this.#settle = settle;
+    res.on('close', this.#onClientClose);
+    res.on('error', this.#onClientError);
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** The engine's outgoing request got its socket. */
+  onProxyReq(proxyReq: ClientRequest): void {
+    if (this.#settled) {
+      proxyReq.destroy();
+      return;
+    }
+    this.#proxyReq = proxyReq;
+    const socket = proxyReq.socket as Socket;
+    this.#socket = socket;
+    this.#writtenAtStart = socket.bytesWritten;
+    this.#reused = proxyReq.reusedSocket;
+    if (socket.connecting) {
+      this.#connectTimer = setTimeout(this.#onConnectTimeout, this.#opts.connectTimeoutMs);
+      socket.once('encrypted' in socket ? 'secureConnect' : 'connect', this.#onConnected);
+    } else {
+      this.#connected = true;
+    }
+    proxyReq.setTimeout(this.#opts.timeoutMs, this.#onResponseTimeout);
+  }
+
+  /** The worker's response head arrived: pass it on and stream the body. */
+  onProxyRes(proxyRes: IncomingMessage): void {
+    if (this.#settled || this.#res.destroyed) {
+      proxyRes.destroy();
+      return;
+    }
+    this.#responded = true;
+    const status = proxyRes.statusCode ?? 502;
+    this.#status = status;
+    this.#read += `HTTP/${proxyRes.httpVersion} ${status} ${proxyRes.statusMessage ?? ''}`.length;
+    proxyRes.on('data', (chunk: Buffer) => {
+      this.#read += chunk.length;
+    });
+    proxyRes.on('end', this.#captureTransferred);
+    proxyRes.on('error', () => this.#onWorkerBroke());
+    proxyRes.on('aborted', () => this.#onWorkerBroke());
+    try {
+      const headers = responseHeaders(proxyRes.rawHeaders, this.#opts.onHead(proxyRes));
+      this.#res.writeHead(status, proxyRes.statusMessage, headers);
+    } catch (err) {
+      // Headers Node will not send (invalid characters): nothing reached the client yet.
+      proxyRes.destroy();
+      this.#finish({ kind: 'failed', error: err as Error, ...this.#bytes() });
+      return;
+    }
+    this.#res.once('finish', this.#onClientFinish);
+    proxyRes.pipe(this.#res);
+  }
+
+  /** Error callback from the engine (before or after the response head). */
+  onError = (err: Error): void => {
+    if (this.#settled) return;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (this.#responded) {
+      this.#onWorkerBroke();
+      return;
+    }
+    const bytes = this.#bytes();
+    if (!this.#connected) {
+      this.#finish({ kind: 'connect-failed', error: err, ...bytes });
+    } else if (this.#timedOut) {
+      this.#finish({ kind: 'timeout', error: err, ...bytes });
+    } else if (this.#reused && (code === 'ECONNRESET' || code === 'EPIPE')) {
+      this.#finish({ kind: 'stale-socket', error: err, ...bytes });
+    } else {
+      this.#finish({ kind: 'failed', error: err, ...bytes });
+    }
+  };
+
+  #onConnected = (): void => {
+    this.#connected = true;
+    clearTimeout(this.#connectTimer);
+  };
+
+  #onConnectTimeout = (): void => {
+    this.#proxyReq?.destroy(codedError('connect timeout', 'ECONNECTTIMEOUT'));
+  };
+
+  #onResponseTimeout = (): void => {
+    if (!this.#connected) return; // the connect timer owns that phase
+    this.#timedOut = true;
+    this.#proxyReq?.destroy(codedError('worker response timeout', 'ETIMEDOUT'));
+  };
+
+  #onWorkerBroke(): void {
+    if (this.#settled) return;
+    // The client has part of a response: cut it so it is seen as truncated, never spliced.
+    this.#res.destroy();
+    this.#finish({ kind: 'truncated', status: this.#status, timedOut: this.#timedOut, ...this.#bytes() });
+  }
+
+  #onClientFinish = (): void => {
+    this.#finish({ kind: 'completed', status: this.#status, ...this.#bytes() });
+  };
+
+  #onClientClose = (): void => {
+    if (this.#settled || this.#res.writableFinished) return;
+    this.#proxyReq?.destroy();
+    const bytes = this.#bytes();
+    if (this.#responded) this.#finish({ kind: 'truncated', status: this.#status, timedOut: false, ...bytes });
+    else this.#finish({ kind: 'client-aborted', ...bytes });
+  };
+
+  #onClientError = (err: Error): void => {
+    log.forward('client response error: %s', err.message);
+  };
+
+  #captureTransferred = (): void => {
+    if (this.#socket && this.#transferred === 0) this.#transferred = this.#socket.bytesWritten - this.#writtenAtStart;
+  };
+
+  #bytes(): { transferred: number; read: number } {
+    this.#captureTransferred();
+    return { transferred: Math.max(0, this.#transferred), read: this.#read };
+  }
+
+  #finish(outcome: Outcome): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#connectTimer);
+    this.#proxyReq?.setTimeout(0);
+    this.#res.off('close', this.#onClientClose);
+    this.#res.off('error', this.#onClientError);
+    this.#res.off('finish', this.#onClientFinish);
+    if (outcome.kind !== 'completed' && outcome.kind !== 'truncated') this.#proxyReq?.destroy();
+    log.forward('%s %s -> %s', this.#req.method, this.#req.url, outcome.kind);
+    this.#settle(outcome);
+  }
+}

@@ -1,0 +1,79 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+
+/** RFC 9110 §7.6.1 connection-specific headers, plus the ones a proxy must not pass on. */
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'expect',
+  'proxy-authorization', 'proxy-authenticate',
+]);
+
+/**
+ * Headers a client may not remove by naming them in `Connection` (CVE-2022-31813: Apache let
+ * `Connection: X-Forwarded-For` strip the forwarding headers), and the framing headers.
+ */
+const PROTECTED = new Set([
+  'host', 'content-length', 'transfer-encoding', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-server', 'forwarded',
+]);
+
+function connectionTokens(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  const joined = Array.isArray(value) ? value.join(',') : value;
+  return joined.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+}
+
+function append(existing: string | string[] | undefined, value: string): string {
+  if (existing === undefined || existing === '') return value;
+  return `${Array.isArray(existing) ? existing.join(', ') : existing}, ${value}`;
+}
+
+/** The client address as Apache logs it ("127.0.0.1", not "::ffff:127.0.0.1"). */
+export function clientAddress(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+export interface OutgoingHeaderOptions {
+  /** Worker host[:port] for the Host header, or undefined to keep the client's. */
+  host: string | undefined;
+  xForwarded: boolean;
+  serverName: string;
+}
+
+/** The headers sent to a worker: a copy of the client's, cleaned and extended like mod_proxy does. */
+export function outgoingHeaders(req: IncomingMessage, opts: OutgoingHeaderOptions): IncomingHttpHeaders {
+  const src = req.headers;
+  const out: IncomingHttpHeaders = {};
+  const drop = new Set(connectionTokens(src.connection));
+  for (const key of Object.keys(src)) {
+    if (HOP_BY_HOP.has(key) || (drop.has(key) && !PROTECTED.has(key))) continue;
+    out[key] = src[key];
+  }
+  if (opts.xForwarded) {
+    out['x-forwarded-for'] = append(src['x-forwarded-for'], clientAddress(req));
+    if (src.host !== undefined) out['x-forwarded-host'] = append(src['x-forwarded-host'], src.host);
+    out['x-forwarded-server'] = append(src['x-forwarded-server'], opts.serverName);
+  }
+  if (opts.host !== undefined) out.host = opts.host;
+  return out;
+}
+
+/**
+ * The worker's response headers as a flat [name, value, …] list for writeHead, original case kept,
+ * connection-specific ones removed (Node frames the client response itself), `extra` appended.
+ */
+export function responseHeaders(rawHeaders: readonly string[], extra: readonly string[]): string[] {
+  let drop: Set<string> | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() === 'connection') {
+      drop ??= new Set();
+      for (const t of connectionTokens(rawHeaders[i + 1])) drop.add(t);
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const lower = rawHeaders[i]!.toLowerCase();
+    if (lower === 'transfer-encoding' || HOP_BY_HOP.has(lower) || drop?.has(lower)) continue;
+    out.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+  }
+  for (const v of extra) out.push(v);
+  return out;
+}

@@ -1,0 +1,91 @@
+/**
+ * The only module that imports http-proxy. One ProxyServer per middleware, fixed listeners, the
+ * per-call error callback always given (so no 'error' event can go unhandled), and the response
+ * handled by Exchange (selfHandleResponse) so status-based decisions, cookies and header
+ * filtering happen before anything reaches the client.
+ */
+import httpProxy from 'http-proxy';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Agent } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Exchange } from './exchange.js';
+import { log } from '../debug.js';
+
+const kExchange = Symbol('express-proxy-balancer.exchange');
+type WithExchange = IncomingMessage & { [kExchange]?: Exchange };
+
+export interface EngineTarget {
+  protocol: 'http:' | 'https:';
+  /** Host name or address, IPv6 without brackets. */
+  hostname: string;
+  port: number;
+  /** Worker base path ("" for none). */
+  basePath: string;
+  agent: Agent;
+  /** Verify TLS certificates (https only). */
+  secure: boolean;
+}
+
+export class ProxyEngine {
+  readonly #proxy = httpProxy.createProxyServer({
+    selfHandleResponse: true,
+    xfwd: false,
+    ws: false,
+    changeOrigin: false,
+    prependPath: true,
+  });
+
+  constructor() {
+    this.#proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
+      (req as WithExchange)[kExchange]?.onProxyReq(proxyReq);
+    });
+    this.#proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => {
+      (req as WithExchange)[kExchange]?.onProxyRes(proxyRes);
+    });
+    // Last resort only: every call passes its own callback, which suppresses this event.
+    this.#proxy.on('error', (err: Error) => {
+      log.forward('unexpected engine error: %s', err.message);
+    });
+    // The client went away mid-request; the exchange sees it through res 'close'.
+    this.#proxy.on('econnreset', () => undefined);
+  }
+
+  /**
+   * Sends `req` to the target with `path` (mount already mapped, query kept) and `headers`.
+   * The request's own url and headers are left as they were.
+   */
+  send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    exchange: Exchange,
+    target: EngineTarget,
+    path: string,
+    headers: IncomingHttpHeaders,
+    body: Readable | undefined,
+  ): void {
+    const r = req as WithExchange;
+    r[kExchange] = exchange;
+    const url = req.url;
+    const originalHeaders = req.headers;
+    req.url = path;
+    req.headers = headers;
+    try {
+      this.#proxy.web(
+        req,
+        res,
+        {
+          target: { protocol: target.protocol, hostname: target.hostname, port: String(target.port), path: target.basePath },
+          agent: target.agent,
+          secure: target.secure,
+          ...(body && { buffer: body }),
+        },
+        exchange.onError,
+      );
+    } catch (err) {
+      exchange.onError(err as Error);
+    } finally {
+      req.url = url;
+      req.headers = originalHeaders;
+    }
+  }
+}

@@ -1,0 +1,28 @@
+export { balancer } from './middleware.js';
+export type { BalancerMiddleware, NextFunction } from './middleware.js';
+export type {
+  BalancerConfig,
+  BalancerOptions,
+  MemberOptions,
+  WorkerTlsOptions,
+  Duration,
+  ErrorInfo,
+} from './config/options.js';
+export { Balancer } from './core/balancer.js';
+export type { WorkerStateEvent } from './core/balancer.js';
+export { Worker } from './core/worker.js';
+export type { RequestContext } from './core/context.js';
+export { resolveSticky } from './core/sticky.js';
+export type { StickyHit, StickyOptions } from './core/sticky.js';
+export { selectWorker } from './core/select.js';
+export type { Selection } from './core/select.js';
+export { FLAGS, statusLetters, statusWords, isUsableStatus } from './core/status.js';
+export type { StatusLetter } from './core/status.js';
+export type { Clock, RandomSource } from './core/clock.js';
+export { registerScheduler, getScheduler, listSchedulers } from './schedulers/registry.js';
+export { defineScheduler } from './schedulers/types.js';
+export type { Scheduler, SchedulerContext, SchedulerFactory } from './schedulers/types.js';
+export { BalancerError, ConfigError, ERROR_CODES } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { MemoryStore } from './store/memory-store.js';
+export type { StateStore, PersistedBalancer, PersistedWorker } from './store/store.js';

@@ -1,0 +1,46 @@
+import { STATUS_CODES } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BalancerError, type ErrorCode } from '../errors.js';
+import type { GlobalSpec } from '../config/global-spec.js';
+import { contextHeaders } from '../core/context.js';
+import { log } from '../debug.js';
+
+/**
+ * Ends a request the balancer could not forward: the app's onError if it has one, else a short
+ * plain-text answer. If part of a response already went out, the connection is cut instead.
+ */
+export function respondError(
+  global: GlobalSpec,
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: ErrorCode,
+  status: number,
+  message: string,
+  cause?: unknown,
+): void {
+  const error = new BalancerError(code, message, status, { cause });
+  log.forward('%s %s -> %d %s: %s', req.method, req.url, status, code, message);
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  if (global.onError) {
+    try {
+      global.onError({ error, status, context: req.balancer }, req, res);
+      return;
+    } catch (err) {
+      log.forward('onError threw: %s', (err as Error).message);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+    }
+  }
+  const headers: Record<string, string> = {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-store',
+    ...(global.exposeHeaders && req.balancer ? contextHeaders(req.balancer) : {}),
+  };
+  res.writeHead(status, headers);
+  res.end(`${status} ${STATUS_CODES[status] ?? ''}\n`);
+}
