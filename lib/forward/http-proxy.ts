@@ -36,6 +36,11 @@ export class ProxyEngine {
   });
 
   constructor() {
+    // Headers are built by forward/headers.ts; of http-proxy's incoming passes only `stream` is
+    // wanted (`deleteLength` would add Content-Length: 0 to DELETE and OPTIONS, which Apache does not).
+    const passes = this.#proxy as unknown as { webPasses: { name: string }[] };
+    passes.webPasses = passes.webPasses.filter((p) => p.name === 'stream');
+    if (passes.webPasses.length !== 1) throw new Error('http-proxy: stream pass not found (unsupported version)');
     this.#proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
       (req as WithExchange)[kExchange]?.onProxyReq(proxyReq);
     });
