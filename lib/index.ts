@@ -9,7 +9,8 @@ export type {
   ErrorInfo,
 } from './config/options.js';
 export { Balancer } from './core/balancer.js';
-export type { WorkerStateEvent } from './core/balancer.js';
+export type { WorkerStateEvent, AttemptEvent, BalancerEvents } from './core/balancer.js';
+export type { Outcome } from './forward/outcome.js';
 export { Worker } from './core/worker.js';
 export type { RequestContext } from './core/context.js';
 export { resolveSticky } from './core/sticky.js';

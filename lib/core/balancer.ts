@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { BalancerSpec, MemberSpec, StickyNames } from '../config/spec.js';
 import type { Clock, RandomSource } from './clock.js';
 import type { Scheduler } from '../schedulers/types.js';
+import type { Outcome } from '../forward/outcome.js';
 import { getScheduler } from '../schedulers/registry.js';
 import { BalancerError } from '../errors.js';
 import { log } from '../debug.js';
@@ -19,8 +20,18 @@ export interface WorkerStateEvent {
   time: number;
 }
 
+/** How one attempt on a worker ended (for passive health checks, metrics, logs). */
+export interface AttemptEvent {
+  worker: Worker;
+  outcome: Outcome;
+  /** HTTP method of the request. */
+  method: string;
+  time: number;
+}
+
 export interface BalancerEvents {
   statechange: [WorkerStateEvent];
+  attempt: [AttemptEvent];
 }
 
 /**
@@ -189,12 +200,13 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     w.busy++;
   }
 
-  /** Ends one acquire: exactly once per acquire, on every path. */
-  release(w: Worker, transferred: number, read: number): void {
+  /** Ends one acquire: exactly once per acquire, on every path. Publishes the outcome. */
+  release(w: Worker, outcome: Outcome, method: string): void {
     w.busy--;
-    w.transferred += transferred;
-    w.read += read;
+    w.transferred += outcome.transferred;
+    w.read += outcome.read;
     this.#notify();
+    if (this.listenerCount('attempt') > 0) this.emit('attempt', { worker: w, outcome, method, time: this.clock.now() });
   }
 
   /**

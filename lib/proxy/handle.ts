@@ -75,7 +75,7 @@ export async function handleRequest(
     ctx.tried.push(worker.name);
     balancer.acquire(worker);
     const outcome = await forward(deps, req, res, worker, path, plan, ctx);
-    balancer.release(worker, outcome.transferred, outcome.read);
+    balancer.release(worker, outcome, req.method ?? 'GET');
     switch (outcome.kind) {
       case 'connect-failed':
         balancer.markError(worker, `connect failed: ${errorCode(outcome.error)}`);
