@@ -1,11 +1,15 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { BalancerConfig } from './config/options.js';
 import { validateConfig } from './config/validate.js';
 import { Balancer } from './core/balancer.js';
+import { restoreBalancers } from './core/admin.js';
+import type { StateStore } from './store/store.js';
 import { ProxyEngine } from './forward/http-proxy.js';
 import { AgentPool } from './forward/agents.js';
 import { mapPath } from './proxy/mount.js';
 import { handleRequest, type HandlerDeps } from './proxy/handle.js';
+import { handleUpgrade } from './proxy/upgrade.js';
 import { respondError } from './proxy/respond.js';
 import { log } from './debug.js';
 
@@ -18,6 +22,16 @@ export interface BalancerMiddleware {
   readonly balancers: readonly Balancer[];
   /** A balancer by name (with or without "balancer://"). */
   get(name: string): Balancer | undefined;
+  /**
+   * Handles an HTTP Upgrade (WebSocket) request: `server.on('upgrade', lb.upgrade)`. Returns false,
+   * leaving the socket alone, when no balancer's mount matches (another handler may take it).
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /**
+   * Subscribes `upgrade` to the server's 'upgrade' event. When it is the server's only upgrade
+   * listener, upgrades outside every mount are answered 404 instead of hanging.
+   */
+  attach<S extends Server>(server: S): S;
   /** Open sockets to each worker (in use and idle). */
   socketCounts(): Map<string, number>;
   /**
@@ -25,6 +39,10 @@ export interface BalancerMiddleware {
    * (default 10 s), then closes every pooled worker socket.
    */
   close(timeoutMs?: number): Promise<void>;
+  /** Settles once stored admin state is applied; rejects (e.g. a corrupt state file) if it could not be. */
+  readonly ready: Promise<void>;
+  /** Where admin edits are kept (config.store; memory by default). */
+  readonly store: StateStore;
 }
 
 /** Builds the balancers from `config` (checked once, here) and returns the middleware. */
@@ -34,6 +52,19 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   const agents = new AgentPool(global.keepAliveIdleMs);
   const deps: HandlerDeps = { global, engine: new ProxyEngine(), agents };
   let closed = false;
+  // Stored admin state (manager edits, added workers) applies before the first request is balanced.
+  let restoring = true;
+  let restoreError: unknown;
+  const ready = restoreBalancers(global.store, balancers).then(
+    () => void (restoring = false),
+    (err: unknown) => {
+      restoring = false;
+      restoreError = err;
+      log.config('stored admin state not applied: %s', (err as Error).message);
+      throw err;
+    },
+  );
+  ready.catch(() => undefined);
   log.config('built %d balancer(s): %s', balancers.length, balancers.map((b) => `${b.id} at ${b.mount}`).join(', '));
 
   const middleware = function balancerMiddleware(req: IncomingMessage, res: ServerResponse, next?: NextFunction): void {
@@ -41,6 +72,12 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
     for (const b of balancers) {
       const path = mapPath(b.mount, b.path, url);
       if (path === undefined) continue;
+      if (restoring) {
+        const again = (): void => middleware(req, res, next);
+        void ready.then(again, again);
+        return;
+      }
+      if (restoreError !== undefined) return next ? next(restoreError) : void res.writeHead(503).end();
       if (closed) {
         respondError(global, req, res, 'ERR_CLOSED', 503, 'the balancer is closed');
         return;
@@ -60,14 +97,49 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
     }
   } as BalancerMiddleware;
 
+  const openUpgrades = new Set<Duplex>();
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+    const url = req.url ?? '/';
+    for (const b of balancers) {
+      const path = mapPath(b.mount, b.path, url);
+      if (path === undefined) continue;
+      if (closed) {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        socket.destroy();
+        return true;
+      }
+      handleUpgrade(deps, b, path, req, socket, head, openUpgrades).catch((err: unknown) => {
+        log.forward('internal upgrade error: %s', (err as Error).stack ?? String(err));
+        socket.destroy();
+      });
+      return true;
+    }
+    return false;
+  };
+  const attach = <S extends Server>(server: S): S => {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!upgrade(req, socket, head) && server.listenerCount('upgrade') === 1) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        socket.destroy();
+      }
+    });
+    return server;
+  };
+
   const byName = new Map(balancers.map((b) => [b.name, b]));
   Object.defineProperties(middleware, {
     balancers: { value: Object.freeze([...balancers]), enumerable: true },
     get: { value: (name: string) => byName.get(name.replace(/^balancer:\/\//, '').toLowerCase()) },
     socketCounts: { value: () => agents.socketCounts() },
+    upgrade: { value: upgrade },
+    attach: { value: attach },
+    ready: { value: ready },
+    store: { value: global.store },
     close: {
       value: async (timeoutMs = 10_000): Promise<void> => {
         closed = true;
+        // WebSockets live until a side closes; waiting for them would only delay the deadline.
+        for (const s of openUpgrades) s.destroy();
         const deadline = global.clock.now() + timeoutMs;
         for (const b of balancers) {
           while (b.busy > 0 && global.clock.now() < deadline) await b.waitForChange(deadline).done;

@@ -48,6 +48,70 @@ export interface MemberOptions {
   max?: number;
   /** TLS options for https:// workers. */
   tls?: WorkerTlsOptions;
+  /** Active health check (Apache hcmethod): NONE (default), TCP, OPTIONS, HEAD, GET, OPTIONS11, HEAD11, GET11. See docs/health.md. */
+  hcmethod?: string;
+  /** Time between two checks of this member (Apache hcinterval; milliseconds or "30s"). Default 30 s, at least 100 ms. */
+  hcinterval?: Duration;
+  /** Consecutive passing checks that clear the health flag C and the error flag E (Apache hcpasses). Default 1. */
+  hcpasses?: number;
+  /** Consecutive failing checks that set the health flag C (Apache hcfails). Default 1. */
+  hcfails?: number;
+  /** Path of the HEAD/GET check, joined to the member's base path (Apache hcuri). Default "/". */
+  hcuri?: string;
+  /** Statuses that pass: [200, 204], "200,204" or "200-299". Default 200-399 (Apache without hcexpr). */
+  hcexpect?: number[] | string;
+  /** The GET check's body must contain this string or match this RegExp. */
+  hcbody?: string | RegExp;
+  /** Deadline for one whole check (connect, answer, body). Default 5 s. */
+  hctimeout?: Duration;
+  /** Keep the member out of traffic (flag C) until its first check, run at start, passes. Default false. */
+  hcbeforetraffic?: boolean;
+}
+
+/** Passive ejection (outlier detection), see docs/health.md. `true` = all defaults. */
+export interface OutlierOptions {
+  /** Failed attempts in a row that eject a worker (2..1000, default 5). One slow request never ejects. */
+  consecutiveFailures?: number;
+  /** Worker statuses that count as failures: [500, 503], "500,503", "5xx" or "500-599". Default "5xx". */
+  failureStatuses?: number[] | string;
+  /** First ejection time; the n-th ejection lasts n times this. Default 30 s. */
+  baseEjectionTime?: Duration;
+  /** Longest ejection. Default 300 s. */
+  maxEjectionTime?: Duration;
+  /** Most workers, in percent of the balancer's, out for health reasons at once (0..100, default 50). */
+  maxEjectionPercent?: number;
+}
+
+/** Slow start, see docs/health.md. A Duration alone is the window with the other defaults. */
+export interface SlowStartOptions {
+  /** How long the weight takes to reach full. */
+  window: Duration;
+  /** Weight at the start of the ramp in percent of the full weight (1..100, default 10). */
+  minWeightPercent?: number;
+  /** Curve exponent (0.1..10, default 1 = linear; higher gives more traffic early). */
+  aggression?: number;
+}
+
+/** The balancer-set route cookie (Apache needs mod_headers for this; see docs/sticky-sessions.md). */
+export interface RouteCookieOptions {
+  /** Cookie name. Default: the stickysession cookie name, else "ROUTEID". */
+  name?: string;
+  /** Default "/". */
+  path?: string;
+  domain?: string;
+  /** Lifetime; default: a session cookie. */
+  maxAge?: Duration;
+  /** Default true. */
+  httpOnly?: boolean;
+  /** Default false. */
+  secure?: boolean;
+  /** Default "Lax". */
+  sameSite?: 'Strict' | 'Lax' | 'None';
+  /**
+   * Signing key (at least 16 characters), or several: the first signs, all verify, so keys can be
+   * rotated. With a key, a cookie whose signature does not match is ignored (treated as no route).
+   */
+  secret?: string | string[];
 }
 
 /** One balancer (a <Proxy balancer://name> section plus its ProxyPass). */
@@ -82,6 +146,11 @@ export interface BalancerOptions {
   growth?: number;
   /** The manager's CSRF token for this balancer; random by default. */
   nonce?: string;
+  /**
+   * Let the balancer set its own route cookie whenever the route changed (no backend change
+   * needed); `true` for the defaults. Optionally HMAC-signed so clients cannot pick a worker.
+   */
+  routecookie?: boolean | RouteCookieOptions;
   members: MemberOptions[];
 }
 
@@ -110,6 +179,10 @@ export interface BalancerConfig {
   keepAliveIdle?: Duration;
   /** Where admin edits are kept (memory by default). */
   store?: StateStore;
+  /** Passive ejection for every balancer that does not set its own. Default off. */
+  outlier?: OutlierOptions | boolean;
+  /** Slow start for every balancer that does not set its own. Default off. */
+  slowstart?: SlowStartOptions | Duration | false;
   /** Injected time (tests). */
   clock?: Clock;
   /** Injected randomness (tests). */

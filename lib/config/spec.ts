@@ -1,4 +1,5 @@
 import type { WorkerTlsOptions } from './options.js';
+import type { RouteCookieSpec } from '../core/route-cookie.js';
 
 /** A member after validation: every value parsed, defaulted and in Apache's internal units. */
 export interface MemberSpec {
@@ -45,5 +46,6 @@ export interface BalancerSpec {
   forcerecovery: boolean;
   growth: number;
   nonce: string | undefined;
+  routecookie: RouteCookieSpec | undefined;
   members: MemberSpec[];
 }

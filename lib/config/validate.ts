@@ -3,7 +3,8 @@ import { ConfigError } from '../errors.js';
 import { systemClock } from '../core/clock.js';
 import { hasScheduler, listSchedulers } from '../schedulers/registry.js';
 import { MemoryStore } from '../store/memory-store.js';
-import type { BalancerConfig, BalancerOptions, MemberOptions } from './options.js';
+import type { BalancerConfig, BalancerOptions, MemberOptions, RouteCookieOptions } from './options.js';
+import type { RouteCookieSpec } from '../core/route-cookie.js';
 import type { BalancerSpec, MemberSpec, StickyNames } from './spec.js';
 import type { GlobalSpec } from './global-spec.js';
 import {
@@ -22,6 +23,7 @@ const MEMBER_KEYS = new Set([
 const BALANCER_KEYS = new Set([
   'name', 'mount', 'path', 'lbmethod', 'maxattempts', 'nofailover', 'stickysession', 'stickysessionsep',
   'scolonpathdelim', 'timeout', 'failonstatus', 'failontimeout', 'forcerecovery', 'growth', 'nonce', 'members',
+  'routecookie',
 ]);
 const GLOBAL_KEYS = new Set([
   'balancers', 'preserveHost', 'serverName', 'xForwarded', 'replayBufferBytes', 'exposeHeaders', 'onError',
@@ -165,7 +167,48 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
     forcerecovery: b.forcerecovery === undefined ? true : parseBoolean(`${path}.forcerecovery`, b.forcerecovery),
     growth,
     nonce: b.nonce,
+    routecookie: validateRouteCookie(`${path}.routecookie`, b),
     members,
+  };
+}
+
+const ROUTE_COOKIE_KEYS = new Set(['name', 'path', 'domain', 'maxAge', 'httpOnly', 'secure', 'sameSite', 'secret']);
+
+function validateRouteCookie(field: string, b: BalancerOptions): RouteCookieSpec | undefined {
+  const rc = b.routecookie;
+  if (rc === undefined || rc === false) return undefined;
+  const o: RouteCookieOptions = rc === true ? {} : rc;
+  if (!isObject(rc === true ? {} : rc)) throw new ConfigError(field, rc, 'is not true or a route cookie object');
+  checkKeys(field, o as Record<string, unknown>, ROUTE_COOKIE_KEYS);
+  const stickyCookie = typeof b.stickysession === 'string' ? b.stickysession.split('|')[0]?.trim() : undefined;
+  const name = o.name === undefined ? stickyCookie || 'ROUTEID' : parseToken(`${field}.name`, o.name);
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new ConfigError(`${field}.name`, name, 'is not a cookie name');
+  const secrets = o.secret === undefined ? [] : Array.isArray(o.secret) ? o.secret : [o.secret];
+  secrets.forEach((s, i) => {
+    if (typeof s !== 'string' || s.length < 16) {
+      throw new ConfigError(`${field}.secret${Array.isArray(o.secret) ? `[${i}]` : ''}`, '(hidden)', 'is not a string of at least 16 characters');
+    }
+  });
+  if (secrets.length > 0 && (b.stickysessionsep === false || b.stickysessionsep === 'Off' || b.stickysessionsep === 'off')) {
+    throw new ConfigError(`${field}.secret`, '(hidden)', 'needs a stickysessionsep (the signature goes before it)');
+  }
+  const sameSite = o.sameSite ?? 'Lax';
+  if (sameSite !== 'Strict' && sameSite !== 'Lax' && sameSite !== 'None') {
+    throw new ConfigError(`${field}.sameSite`, sameSite, 'is not "Strict", "Lax" or "None"');
+  }
+  const str = (k: 'path' | 'domain', v: unknown): string => {
+    if (typeof v !== 'string' || !/^[\x21-\x3a\x3c-\x7e]+$/.test(v)) throw new ConfigError(`${field}.${k}`, v, 'is not a cookie attribute value');
+    return v;
+  };
+  return {
+    name,
+    path: o.path === undefined ? '/' : str('path', o.path),
+    domain: o.domain === undefined ? undefined : str('domain', o.domain),
+    maxAge: o.maxAge === undefined ? undefined : Math.floor(parseDuration(`${field}.maxAge`, o.maxAge, 0, 400 * 86_400_000) / 1000),
+    httpOnly: o.httpOnly === undefined ? true : parseBoolean(`${field}.httpOnly`, o.httpOnly),
+    secure: o.secure === undefined ? sameSite === 'None' : parseBoolean(`${field}.secure`, o.secure),
+    sameSite: sameSite.toLowerCase() as RouteCookieSpec['sameSite'],
+    keys: secrets.map((s) => Buffer.from(s)),
   };
 }
 

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { BalancerSpec, MemberSpec, StickyNames } from '../config/spec.js';
+import type { RouteCookieSpec } from './route-cookie.js';
 import type { Clock, RandomSource } from './clock.js';
 import type { Scheduler } from '../schedulers/types.js';
 import type { Outcome } from '../forward/outcome.js';
@@ -66,6 +67,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   failonstatus: ReadonlySet<number>;
   failontimeout: boolean;
   forcerecovery: boolean;
+  /** The balancer-set route cookie, if configured. */
+  readonly routecookie: RouteCookieSpec | undefined;
 
   readonly #defaultMaxAttempts: number;
   #tiers: Worker[][] | undefined;
@@ -91,6 +94,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.failonstatus = spec.failonstatus;
     this.failontimeout = spec.failontimeout;
     this.forcerecovery = spec.forcerecovery;
+    this.routecookie = spec.routecookie;
     this.maxWorkers = spec.members.length + spec.growth;
     this.#defaultMaxAttempts = Math.max(0, spec.members.length - 1);
     for (const m of spec.members) this.workers.push(new Worker(m));

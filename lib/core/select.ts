@@ -44,7 +44,7 @@ export function electBalanced(balancer: Balancer, ctx: RequestContext, avoid: Re
   if (!chosen) return { worker: undefined, reason: 'no-worker' };
   chosen.elected++;
   // The client sent no usable route, or its worker is gone: it should be told the new one.
-  if (balancer.sticky) ctx.routeChanged = true;
+  if (balancer.sticky || balancer.routecookie) ctx.routeChanged = true;
   log.select('%s elected %s (lbstatus %d)', balancer.id, chosen.name, chosen.lbstatus);
   return { worker: chosen, via: 'scheduler' };
 }

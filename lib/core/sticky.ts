@@ -1,4 +1,5 @@
 import { parseCookie } from 'cookie';
+import { verifyRouteValue, type RouteCookieSpec } from './route-cookie.js';
 
 /** What the resolver needs to know; a Balancer satisfies it. */
 export interface StickyOptions {
@@ -6,6 +7,10 @@ export interface StickyOptions {
   /** undefined = off: the whole value is the route. */
   stickysessionsep: string | undefined;
   scolonpathdelim: boolean;
+  /** The balancer-set route cookie, if any: read too, and its signature checked. */
+  routecookie?: RouteCookieSpec | undefined;
+  /** Balancer id the route cookie is signed for ("balancer://name"). */
+  id?: string;
 }
 
 /** A session value found on the request (BALANCER_SESSION_STICKY / _ROUTE). */
@@ -27,21 +32,26 @@ const keepRaw = (s: string): string => s;
  * is not sticky (Apache); the route is the text after the first separator.
  */
 export function resolveSticky(url: string, cookieHeader: string | undefined, opts: StickyOptions): StickyHit | undefined {
-  const names = opts.sticky;
+  const rc = opts.routecookie;
+  const names = opts.sticky ?? (rc ? { cookie: rc.name, param: rc.name } : undefined);
   if (!names) return undefined;
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
-  let value = findPathParam(path, names.param, opts.scolonpathdelim);
   let source: StickyHit['source'] = 'path';
+  let value = checked(opts, names.param, findPathParam(path, names.param, opts.scolonpathdelim));
   if (value === undefined && q !== -1) {
-    value = findQueryParam(url.slice(q + 1), names.param, opts.scolonpathdelim);
+    value = checked(opts, names.param, findQueryParam(url.slice(q + 1), names.param, opts.scolonpathdelim));
     source = 'query';
   }
   let sticky = names.param;
   if (value === undefined && cookieHeader !== undefined) {
-    value = findCookie(cookieHeader, names.cookie);
     source = 'cookie';
     sticky = names.cookie;
+    value = checked(opts, names.cookie, findCookie(cookieHeader, names.cookie));
+    if (value === undefined && rc && rc.name !== names.cookie) {
+      sticky = rc.name;
+      value = checked(opts, rc.name, findCookie(cookieHeader, rc.name));
+    }
   }
   if (value === undefined || value === '') return undefined;
   const sep = opts.stickysessionsep;
@@ -49,6 +59,13 @@ export function resolveSticky(url: string, cookieHeader: string | undefined, opt
   const at = value.indexOf(sep);
   if (at === -1) return undefined;
   return { sticky, route: value.slice(at + 1), source };
+}
+
+/** Values under the route cookie's name must carry a valid signature when keys are configured. */
+function checked(opts: StickyOptions, name: string, value: string | undefined): string | undefined {
+  const rc = opts.routecookie;
+  if (value === undefined || !rc || rc.name !== name || rc.keys.length === 0) return value;
+  return verifyRouteValue(rc, opts.id ?? '', opts.stickysessionsep ?? '.', value);
 }
 
 /** `;name=value` in any path segment; the value ends at "/", "&" (Apache) or, with scolon, ";". */

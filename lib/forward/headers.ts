@@ -36,6 +36,8 @@ export interface OutgoingHeaderOptions {
   host: string | undefined;
   xForwarded: boolean;
   serverName: string;
+  /** An Upgrade (WebSocket) handshake: keep `Upgrade` and send `Connection: Upgrade`. */
+  upgrade?: boolean;
 }
 
 /** The headers sent to a worker: a copy of the client's, cleaned and extended like mod_proxy does. */
@@ -53,6 +55,10 @@ export function outgoingHeaders(req: IncomingMessage, opts: OutgoingHeaderOption
     out['x-forwarded-server'] = append(src['x-forwarded-server'], opts.serverName);
   }
   if (opts.host !== undefined) out.host = opts.host;
+  if (opts.upgrade && src.upgrade !== undefined) {
+    out.connection = 'Upgrade';
+    out.upgrade = src.upgrade;
+  }
   return out;
 }
 

@@ -7,12 +7,20 @@
 import httpProxy from 'http-proxy';
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Agent } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Exchange } from './exchange.js';
 import { log } from '../debug.js';
 
 const kExchange = Symbol('express-proxy-balancer.exchange');
-type WithExchange = IncomingMessage & { [kExchange]?: Exchange };
+const kUpgrade = Symbol('express-proxy-balancer.upgrade');
+type WithExchange = IncomingMessage & { [kExchange]?: Exchange; [kUpgrade]?: UpgradeHooks };
+
+export interface UpgradeHooks {
+  /** The upgrade request to the worker was created (arm timers, watch for the 101). */
+  onProxyReq(proxyReq: ClientRequest): void;
+  /** The upgrade failed; http-proxy ends the client socket right after this returns. */
+  onError(err: Error): void;
+}
 
 export interface EngineTarget {
   protocol: 'http:' | 'https:';
@@ -47,12 +55,54 @@ export class ProxyEngine {
     this.#proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => {
       (req as WithExchange)[kExchange]?.onProxyRes(proxyRes);
     });
+    this.#proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage) => {
+      (req as WithExchange)[kUpgrade]?.onProxyReq(proxyReq);
+    });
     // Last resort only: every call passes its own callback, which suppresses this event.
     this.#proxy.on('error', (err: Error) => {
       log.forward('unexpected engine error: %s', err.message);
     });
     // The client went away mid-request; the exchange sees it through res 'close'.
     this.#proxy.on('econnreset', () => undefined);
+  }
+
+  /**
+   * Proxies a WebSocket handshake and then the two sockets. `target.agent` must hand out the
+   * already connected worker socket (see forward/preconnect.ts) so connect failures never reach here.
+   */
+  sendUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    target: EngineTarget,
+    path: string,
+    headers: IncomingHttpHeaders,
+    hooks: UpgradeHooks,
+  ): void {
+    const r = req as WithExchange;
+    r[kUpgrade] = hooks;
+    const url = req.url;
+    const originalHeaders = req.headers;
+    req.url = path;
+    req.headers = headers;
+    try {
+      this.#proxy.ws(req, socket, head, this.#options(target, undefined), hooks.onError);
+    } catch (err) {
+      hooks.onError(err as Error);
+      socket.destroy();
+    } finally {
+      req.url = url;
+      req.headers = originalHeaders;
+    }
+  }
+
+  #options(target: EngineTarget, body: Readable | undefined): httpProxy.ServerOptions {
+    return {
+      target: { protocol: target.protocol, hostname: target.hostname, port: String(target.port), path: target.basePath },
+      agent: target.agent,
+      secure: target.secure,
+      ...(body && { buffer: body }),
+    };
   }
 
   /**
@@ -75,17 +125,7 @@ export class ProxyEngine {
     req.url = path;
     req.headers = headers;
     try {
-      this.#proxy.web(
-        req,
-        res,
-        {
-          target: { protocol: target.protocol, hostname: target.hostname, port: String(target.port), path: target.basePath },
-          agent: target.agent,
-          secure: target.secure,
-          ...(body && { buffer: body }),
-        },
-        exchange.onError,
-      );
+      this.#proxy.web(req, res, this.#options(target, body), exchange.onError);
     } catch (err) {
       exchange.onError(err as Error);
     } finally {

@@ -3,13 +3,13 @@ import type { Balancer } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { GlobalSpec } from '../config/global-spec.js';
 import type { Outcome } from '../forward/outcome.js';
-import type { StickyHit } from '../core/sticky.js';
 import type { RequestContext } from '../core/context.js';
 import type { ProxyEngine } from '../forward/http-proxy.js';
 import type { AgentPool } from '../forward/agents.js';
 import { createContext, contextHeaders } from '../core/context.js';
 import { resolveSticky } from '../core/sticky.js';
-import { electBalanced, selectWorker, type Selection } from '../core/select.js';
+import { routeSetCookie } from '../core/route-cookie.js';
+import { selectWaiting } from './select-wait.js';
 import { readBody, bodyStream, isReplayable, type BodyPlan } from '../forward/body.js';
 import { outgoingHeaders } from '../forward/headers.js';
 import { Exchange } from '../forward/exchange.js';
@@ -60,7 +60,7 @@ export async function handleRequest(
     let worker = pinned;
     pinned = undefined;
     if (!worker) {
-      const sel = await select(balancer, hit, ctx, tried, res);
+      const sel = await selectWaiting(balancer, hit, ctx, tried, res);
       if (res.destroyed) return;
       if (!sel.worker) {
         const routeGone = sel.reason === 'route-unavailable';
@@ -74,7 +74,7 @@ export async function handleRequest(
     ctx.workerRoute = worker.route;
     ctx.tried.push(worker.name);
     balancer.acquire(worker);
-    const outcome = await forward(deps, req, res, worker, path, plan, ctx);
+    const outcome = await forward(deps, balancer, req, res, worker, path, plan, ctx);
     balancer.release(worker, outcome, req.method ?? 'GET');
     switch (outcome.kind) {
       case 'connect-failed':
@@ -121,29 +121,19 @@ function errorCode(err: Error): string {
   return (err as NodeJS.ErrnoException).code ?? err.message;
 }
 
-/** Selection, waiting up to the balancer's timeout for a usable worker when the scheduler finds none. */
-async function select(
-  balancer: Balancer,
-  hit: StickyHit | undefined,
-  ctx: RequestContext,
-  tried: ReadonlySet<Worker>,
-  res: ServerResponse,
-): Promise<Selection> {
-  let sel = selectWorker(balancer, hit, ctx, tried);
-  if (sel.worker || sel.reason !== 'no-worker' || balancer.timeoutMs === 0) return sel;
-  const deadline = balancer.clock.now() + balancer.timeoutMs;
-  while (!sel.worker && balancer.clock.now() < deadline && !res.destroyed) {
-    const wait = balancer.waitForChange(deadline);
-    res.once('close', wait.cancel);
-    await wait.done;
-    res.off('close', wait.cancel);
-    sel = electBalanced(balancer, ctx, tried);
+/** Headers the balancer adds to the worker's response: the X-Balancer-* context and the route cookie. */
+function addedHeaders(global: GlobalSpec, balancer: Balancer, worker: Worker, ctx: RequestContext): string[] {
+  const out: string[] = global.exposeHeaders ? Object.entries(contextHeaders(ctx)).flat() : [];
+  const rc = balancer.routecookie;
+  if (rc && ctx.routeChanged && worker.route !== '') {
+    out.push('Set-Cookie', routeSetCookie(rc, balancer.id, balancer.stickysessionsep ?? '.', worker.route));
   }
-  return sel;
+  return out;
 }
 
 function forward(
   deps: HandlerDeps,
+  balancer: Balancer,
   req: IncomingMessage,
   res: ServerResponse,
   worker: Worker,
@@ -157,7 +147,7 @@ function forward(
     const exchange = new Exchange(req, res, {
       connectTimeoutMs: worker.connectTimeoutMs,
       timeoutMs: worker.timeoutMs,
-      onHead: () => (global.exposeHeaders ? Object.entries(contextHeaders(ctx)).flat() : []),
+      onHead: () => addedHeaders(global, balancer, worker, ctx),
     }, settle);
     const headers = outgoingHeaders(req, {
       host: global.preserveHost ? undefined : worker.url.host,

@@ -1,0 +1,145 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Balancer } from '../core/balancer.js';
+import type { Worker } from '../core/worker.js';
+import type { Outcome } from '../forward/outcome.js';
+import type { HandlerDeps } from './handle.js';
+import { createContext } from '../core/context.js';
+import { resolveSticky } from '../core/sticky.js';
+import { outgoingHeaders } from '../forward/headers.js';
+import { preconnect, oneSocketAgent } from '../forward/preconnect.js';
+import { selectWaiting } from './select-wait.js';
+import { log } from '../debug.js';
+
+function reject(socket: Duplex, status: 502 | 503 | 504, reason: string): void {
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+  socket.destroy();
+}
+
+/**
+ * A WebSocket (Upgrade) request: the same route resolution and election as HTTP, a connect
+ * failure fails over like any other, and the worker counts the connection as busy until either
+ * side closes. `open` holds live client sockets so close() can end them.
+ */
+export async function handleUpgrade(
+  deps: HandlerDeps,
+  balancer: Balancer,
+  path: string,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  open: Set<Duplex>,
+): Promise<void> {
+  const ctx = createContext(balancer.id);
+  req.balancer = ctx;
+  socket.on('error', (err) => log.forward('upgrade client socket: %s', err.message));
+  const hit = resolveSticky(req.url ?? '/', req.headers.cookie, balancer);
+  if (hit) {
+    ctx.sessionSticky = hit.sticky;
+    ctx.sessionRoute = hit.route;
+  }
+  const tried = new Set<Worker>();
+  let attempts = 0;
+  for (;;) {
+    const sel = await selectWaiting(balancer, hit, ctx, tried, socket);
+    if (socket.destroyed) return;
+    if (!sel.worker) return reject(socket, 503, 'Service Unavailable');
+    const worker = sel.worker;
+    ctx.worker = worker.name;
+    ctx.workerRoute = worker.route;
+    ctx.tried.push(worker.name);
+    balancer.acquire(worker);
+    const conn = await preconnect(worker);
+    if (conn instanceof Error) {
+      balancer.release(worker, { kind: 'connect-failed', error: conn, transferred: 0, read: 0 }, 'GET');
+      balancer.markError(worker, `upgrade connect failed: ${(conn as NodeJS.ErrnoException).code ?? conn.message}`);
+      tried.add(worker);
+      if (!worker.isUsable() && attempts++ < balancer.maxAttempts) continue;
+      return reject(socket, 503, 'Service Unavailable');
+    }
+    bridge(deps, balancer, worker, path, req, socket, head, conn, open);
+    return;
+  }
+}
+
+function bridge(
+  deps: HandlerDeps,
+  balancer: Balancer,
+  worker: Worker,
+  path: string,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  conn: Socket,
+  open: Set<Duplex>,
+): void {
+  let status = 0;
+  let failure: Error | undefined;
+  let timedOut = false;
+  let released = false;
+  const finish = (): void => {
+    if (released) return;
+    released = true;
+    open.delete(socket);
+    conn.destroy();
+    socket.destroy();
+    const bytes = { transferred: conn.bytesWritten, read: conn.bytesRead };
+    let outcome: Outcome;
+    if (status > 0) outcome = { kind: 'completed', status, ...bytes };
+    else if (failure && timedOut) outcome = { kind: 'timeout', error: failure, ...bytes };
+    else if (failure) outcome = { kind: 'failed', error: failure, ...bytes };
+    else outcome = { kind: 'client-aborted', ...bytes };
+    balancer.release(worker, outcome, 'GET');
+  };
+  conn.on('error', (err) => {
+    failure ??= err;
+  });
+  socket.once('close', finish);
+  conn.once('close', finish);
+  open.add(socket);
+  if (socket.destroyed) return finish();
+  const secure = worker.url.protocol === 'https:';
+  const { global } = deps;
+  deps.engine.sendUpgrade(
+    req,
+    socket,
+    head,
+    {
+      protocol: secure ? 'https:' : 'http:',
+      hostname: worker.url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: Number(worker.url.port) || (secure ? 443 : 80),
+      basePath: worker.basePath,
+      agent: oneSocketAgent(conn, secure),
+      secure: worker.tls?.rejectUnauthorized ?? true,
+    },
+    path,
+    outgoingHeaders(req, {
+      host: global.preserveHost ? undefined : worker.url.host,
+      xForwarded: global.xForwarded,
+      serverName: global.serverName,
+      upgrade: true,
+    }),
+    {
+      onProxyReq(proxyReq) {
+        proxyReq.setTimeout(worker.timeoutMs, () => {
+          timedOut = true;
+          proxyReq.destroy(Object.assign(new Error('worker response timeout'), { code: 'ETIMEDOUT' }));
+        });
+        proxyReq.once('response', (res: IncomingMessage) => (status = res.statusCode ?? 0));
+        proxyReq.once('upgrade', () => {
+          status = 101;
+          proxyReq.setTimeout(0);
+        });
+      },
+      onError(err) {
+        failure = err;
+        // http-proxy ends the socket next; tell the client why if nothing was sent yet.
+        if (status === 0) reject(socket, timedOut ? 504 : 502, timedOut ? 'Gateway Timeout' : 'Bad Gateway');
+        else socket.destroy();
+      },
+    },
+  );
+}
