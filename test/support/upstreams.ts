@@ -19,7 +19,7 @@ export type Mode =
   /** Never answer. */
   | 'hang'
   /** Answer with this status. */
-  | { status: number; body?: string; delayMs?: number };
+  | { status: number; body?: string; delayMs?: number; headers?: Record<string, string | string[]> };
 
 /**
  * A real loopback HTTP backend that answers with its name, records every request and can be
@@ -79,7 +79,8 @@ export class Upstream {
       const status = typeof mode === 'object' ? mode.status : 200;
       const payload = JSON.stringify({ name: this.name, method: req.method, url: req.url, bytes: body.length, body: body.length <= 64 ? body.toString() : undefined });
       const send = (): void => {
-        res.writeHead(status, { 'content-type': 'application/json', 'x-upstream': this.name });
+        const extra = typeof mode === 'object' ? mode.headers : undefined;
+        res.writeHead(status, { 'content-type': 'application/json', 'x-upstream': this.name, ...extra });
         res.end(typeof mode === 'object' && mode.body !== undefined ? mode.body : payload);
       };
       if (typeof mode === 'object' && mode.delayMs) setTimeout(send, mode.delayMs);
