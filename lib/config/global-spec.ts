@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock, RandomSource } from '../core/clock.js';
 import type { StateStore } from '../store/store.js';
 import type { ErrorInfo } from './options.js';
+import type { OutlierSpec, SlowStartSpec } from '../health/spec.js';
 
 /** Settings shared by every balancer of one middleware, after validation. */
 export interface GlobalSpec {
@@ -15,4 +16,7 @@ export interface GlobalSpec {
   store: StateStore;
   clock: Clock;
   random: RandomSource;
+  /** Defaults for balancers that set none (undefined = off). */
+  outlier: OutlierSpec | undefined;
+  slowstart: SlowStartSpec | undefined;
 }

@@ -146,6 +146,10 @@ export interface BalancerOptions {
   growth?: number;
   /** The manager's CSRF token for this balancer; random by default. */
   nonce?: string;
+  /** Passive ejection for this balancer (overrides the global setting); false = off. */
+  outlier?: OutlierOptions | boolean;
+  /** Slow start for this balancer (overrides the global setting); false = off. */
+  slowstart?: SlowStartOptions | Duration | false;
   /**
    * Let the balancer set its own route cookie whenever the route changed (no backend change
    * needed); `true` for the defaults. Optionally HMAC-signed so clients cannot pick a worker.

@@ -1,4 +1,5 @@
 import type { WorkerTlsOptions } from './options.js';
+import type { HealthCheckSpec, OutlierSpec, SlowStartSpec } from '../health/spec.js';
 import type { RouteCookieSpec } from '../core/route-cookie.js';
 
 /** A member after validation: every value parsed, defaulted and in Apache's internal units. */
@@ -19,6 +20,8 @@ export interface MemberSpec {
   timeoutMs: number;
   max: number;
   tls: WorkerTlsOptions | undefined;
+  /** Active health check; undefined for hcmethod NONE. */
+  health?: HealthCheckSpec | undefined;
 }
 
 export interface StickyNames {
@@ -46,6 +49,10 @@ export interface BalancerSpec {
   forcerecovery: boolean;
   growth: number;
   nonce: string | undefined;
+  /** Passive ejection (own or global setting); absent = off. */
+  outlier?: OutlierSpec;
+  /** Slow start (own or global setting); absent = off. */
+  slowstart?: SlowStartSpec;
   routecookie: RouteCookieSpec | undefined;
   members: MemberSpec[];
 }

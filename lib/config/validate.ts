@@ -16,18 +16,20 @@ import {
   parseStatusList,
   parseToken,
 } from './parse.js';
+import { HEALTH_MEMBER_KEYS, balancerHealth, validateHealthCheck, validateOutlier, validateSlowStart } from '../health/validate.js';
 
 const MEMBER_KEYS = new Set([
   'url', 'loadfactor', 'lbset', 'route', 'redirect', 'retry', 'status', 'connectiontimeout', 'timeout', 'max', 'tls',
+  ...HEALTH_MEMBER_KEYS,
 ]);
 const BALANCER_KEYS = new Set([
   'name', 'mount', 'path', 'lbmethod', 'maxattempts', 'nofailover', 'stickysession', 'stickysessionsep',
   'scolonpathdelim', 'timeout', 'failonstatus', 'failontimeout', 'forcerecovery', 'growth', 'nonce', 'members',
-  'routecookie',
+  'routecookie', 'outlier', 'slowstart',
 ]);
 const GLOBAL_KEYS = new Set([
   'balancers', 'preserveHost', 'serverName', 'xForwarded', 'replayBufferBytes', 'exposeHeaders', 'onError',
-  'keepAliveIdle', 'store', 'clock', 'random',
+  'keepAliveIdle', 'store', 'clock', 'random', 'outlier', 'slowstart',
 ]);
 
 const DEFAULT_RETRY_MS = 60_000;
@@ -58,7 +60,7 @@ export function validateConfig(config: unknown): { global: GlobalSpec; balancers
   const global = validateGlobal(c);
   const names = new Set<string>();
   const balancers = c.balancers.map((b, i) => {
-    const spec = validateBalancer(`balancers[${i}]`, b);
+    const spec = { ...validateBalancer(`balancers[${i}]`, b), ...balancerHealth(`balancers[${i}]`, b, global) };
     if (names.has(spec.name)) {
       throw new ConfigError(`balancers[${i}].name`, b.name, 'is used by another balancer', 'ERR_CONFIG_DUPLICATE');
     }
@@ -95,6 +97,8 @@ function validateGlobal(c: BalancerConfig): GlobalSpec {
     store: c.store ?? new MemoryStore(),
     clock: c.clock ?? systemClock,
     random: c.random ?? Math.random,
+    outlier: validateOutlier('outlier', c.outlier) ?? undefined,
+    slowstart: validateSlowStart('slowstart', c.slowstart) ?? undefined,
   };
 }
 
@@ -237,6 +241,7 @@ export function validateMember(path: string, m: MemberOptions): MemberSpec {
     timeoutMs,
     max: m.max === undefined ? DEFAULT_MAX_SOCKETS : parseInteger(`${path}.max`, m.max, 1, 65_535),
     tls: m.tls,
+    health: validateHealthCheck(path, m, basePath),
   };
 }
 
