@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus the ones a proxy must not pass on. */
 const HOP_BY_HOP = new Set([
@@ -63,10 +63,13 @@ export function outgoingHeaders(req: IncomingMessage, opts: OutgoingHeaderOption
 }
 
 /**
- * The worker's response headers as a flat [name, value, …] list for writeHead, original case kept,
- * connection-specific ones removed (Node frames the client response itself), `extra` appended.
+ * The worker's response headers for writeHead, original case kept, repeated names (Set-Cookie)
+ * kept as arrays, connection-specific ones removed (Node frames the client response itself), and
+ * `extra` ([name, value, …]) appended after the worker's. An object, not a flat list: once anything
+ * set a header earlier (Express sets X-Powered-By), Node 20's writeHead applies a flat list with
+ * setHeader pair by pair, so the last of several Set-Cookie lines would win.
  */
-export function responseHeaders(rawHeaders: readonly string[], extra: readonly string[]): string[] {
+export function responseHeaders(rawHeaders: readonly string[], extra: readonly string[]): OutgoingHttpHeaders {
   let drop: Set<string> | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i]!.toLowerCase() === 'connection') {
@@ -74,12 +77,24 @@ export function responseHeaders(rawHeaders: readonly string[], extra: readonly s
       for (const t of connectionTokens(rawHeaders[i + 1])) drop.add(t);
     }
   }
-  const out: string[] = [];
+  const out: OutgoingHttpHeaders = {};
+  const names = new Map<string, string>();
+  const add = (name: string, value: string): void => {
+    const lower = name.toLowerCase();
+    const key = names.get(lower);
+    if (key === undefined) {
+      names.set(lower, name);
+      out[name] = lower === 'set-cookie' ? [value] : value;
+      return;
+    }
+    const prev = out[key];
+    out[key] = Array.isArray(prev) ? [...prev, value] : [String(prev), value];
+  };
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const lower = rawHeaders[i]!.toLowerCase();
     if (lower === 'transfer-encoding' || HOP_BY_HOP.has(lower) || drop?.has(lower)) continue;
-    out.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+    add(rawHeaders[i]!, rawHeaders[i + 1]!);
   }
-  for (const v of extra) out.push(v);
+  for (let i = 0; i < extra.length; i += 2) add(extra[i]!, extra[i + 1]!);
   return out;
 }
