@@ -27,3 +27,18 @@ export { BalancerError, ConfigError, ERROR_CODES } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { MemoryStore } from './store/memory-store.js';
 export type { StateStore, PersistedBalancer, PersistedWorker } from './store/store.js';
+export { managerRouter } from './manager/router.js';
+export type { ManagedBalancers } from './manager/router.js';
+export { ManagerError } from './manager/types.js';
+export type {
+  ManagerOptions,
+  ManagerRouter,
+  ManagerSnapshot,
+  BalancerSnapshot,
+  WorkerSnapshot,
+  AuditEvent,
+  ManagerErrorCode,
+} from './manager/types.js';
+export type { ChangeSet, WorkerEdit, BalancerEdit, AdminLetter } from './core/admin.js';
+export { FileStore, StoreError } from './store/file-store.js';
+export type { StoreErrorCode } from './store/file-store.js';

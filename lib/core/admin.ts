@@ -1,0 +1,289 @@
+import type { Balancer } from './balancer.js';
+import type { Worker } from './worker.js';
+import type { MemberSpec, StickyNames } from '../config/spec.js';
+import type { PersistedBalancer, PersistedWorker, StateStore } from '../store/store.js';
+import { validateMember } from '../config/validate.js';
+import { ConfigError } from '../errors.js';
+import { hasScheduler } from '../schedulers/registry.js';
+import { bitOf, statusLetters } from './status.js';
+import { log } from '../debug.js';
+
+/** Status flags an administrator may set (E is health state and only the retry timer clears it). */
+export const ADMIN_LETTERS = ['I', 'N', 'D', 'H', 'R', 'S', 'C'] as const;
+export type AdminLetter = (typeof ADMIN_LETTERS)[number];
+/** Flags that survive a restart; C is re-learned by health checks. */
+const PERSISTED_LETTERS = ['D', 'S', 'I', 'H', 'R', 'N'] as const;
+
+export interface WorkerEdit {
+  /** loadfactor × 100 (Apache's lbfactor). */
+  lbfactor?: number;
+  lbset?: number;
+  route?: string;
+  redirect?: string;
+  flags?: Partial<Record<AdminLetter, boolean>>;
+}
+
+export interface BalancerEdit {
+  lbmethod?: string;
+  timeoutMs?: number;
+  maxattempts?: number;
+  nofailover?: boolean;
+  /** null clears stickiness. */
+  sticky?: StickyNames | null;
+}
+
+/** One validated request for change; applied all-or-nothing by applyChangeSet. */
+export interface ChangeSet {
+  /** Balancer name (lower case, without "balancer://"). */
+  balancer: string;
+  /** Worker name the workerEdit is for. */
+  worker?: string;
+  workerEdit?: WorkerEdit;
+  balancerEdit?: BalancerEdit;
+  /** URL of a worker to add (it starts disabled). */
+  addWorker?: string;
+}
+
+export type AdminErrorKind = 'invalid' | 'not-found' | 'conflict';
+
+/** A change that cannot be applied; `field` is the generic name (worker, addWorker, lbmethod…). */
+export class AdminError extends Error {
+  readonly kind: AdminErrorKind;
+  readonly field: string;
+  constructor(kind: AdminErrorKind, field: string, message: string) {
+    super(message);
+    this.name = 'AdminError';
+    this.kind = kind;
+    this.field = field;
+  }
+}
+
+/** What a change did to the fields it touched, for the audit trail. */
+export interface AppliedChange {
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+}
+
+/** Worker names as validateMember builds them: origin plus base path without trailing slash. */
+export function workerKey(input: string): string | undefined {
+  try {
+    const u = new URL(input);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return undefined;
+  }
+}
+
+export function findWorker(b: Balancer, name: string): Worker | undefined {
+  const exact = b.worker(name);
+  if (exact) return exact;
+  const key = workerKey(name);
+  return key === undefined ? undefined : b.worker(key);
+}
+
+/** Sticky names as Apache's stickysession string: "A" or "A|B". */
+export function stickyString(s: StickyNames | undefined | null): string | null {
+  if (!s) return null;
+  return s.cookie === s.param ? s.cookie : `${s.cookie}|${s.param}`;
+}
+
+interface Prepared {
+  worker: Worker | undefined;
+  member: MemberSpec | undefined;
+}
+
+/** Checks everything that depends on the balancer's current state, before anything changes. */
+function prepare(b: Balancer, cs: ChangeSet): Prepared {
+  let worker: Worker | undefined;
+  if (cs.worker !== undefined) {
+    worker = findWorker(b, cs.worker);
+    if (!worker) throw new AdminError('not-found', 'worker', `${b.id} has no worker ${cs.worker}`);
+  }
+  if (cs.workerEdit && !worker) throw new AdminError('invalid', 'worker', 'a worker change needs the worker');
+  const lbm = cs.balancerEdit?.lbmethod;
+  if (lbm !== undefined && !hasScheduler(lbm)) {
+    throw new AdminError('invalid', 'lbmethod', `${lbm} is not a registered scheduler`);
+  }
+  return { worker, member: cs.addWorker === undefined ? undefined : prepareMember(b, cs.addWorker) };
+}
+
+function prepareMember(b: Balancer, url: string): MemberSpec {
+  let spec: MemberSpec;
+  try {
+    // A worker added at run time starts disabled, as in Apache: enable it once it is ready.
+    spec = validateMember('addWorker', { url, status: '+D' });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new AdminError('invalid', 'addWorker', err.message);
+    throw err;
+  }
+  if (b.worker(spec.name)) throw new AdminError('conflict', 'addWorker', `${spec.name} is already a member of ${b.id}`);
+  if (b.workers.length >= b.maxWorkers) {
+    throw new AdminError('conflict', 'addWorker', `${b.id} has no free worker slot (growth is used up)`);
+  }
+  return spec;
+}
+
+/** Throws an AdminError if the change cannot be applied as a whole; changes nothing. */
+export function checkChangeSet(b: Balancer, cs: ChangeSet): void {
+  prepare(b, cs);
+}
+
+/** Applies a change set through the Balancer's methods; checks first, so nothing is half-applied. */
+export function applyChangeSet(b: Balancer, cs: ChangeSet): AppliedChange {
+  const p = prepare(b, cs);
+  const before = describe(b, cs, p.worker);
+  if (cs.balancerEdit) applyBalancerEdit(b, cs.balancerEdit);
+  if (cs.workerEdit && p.worker) applyWorkerEdit(b, p.worker, cs.workerEdit);
+  if (p.member && cs.addWorker !== undefined) {
+    b.addWorker(p.member);
+    addedUrls(b).push(cs.addWorker);
+  }
+  return { before, after: describe(b, cs, p.worker) };
+}
+
+function applyBalancerEdit(b: Balancer, e: BalancerEdit): void {
+  // Apache re-creates the scheduler only when the method really changes (same name: state kept).
+  if (e.lbmethod !== undefined && e.lbmethod !== b.lbmethod) b.setLbmethod(e.lbmethod);
+  if (e.timeoutMs !== undefined) b.timeoutMs = e.timeoutMs;
+  if (e.maxattempts !== undefined) b.maxattemptsSet = e.maxattempts;
+  if (e.nofailover !== undefined) b.nofailover = e.nofailover;
+  if (e.sticky !== undefined) b.sticky = e.sticky ?? undefined;
+}
+
+function applyWorkerEdit(b: Balancer, w: Worker, e: WorkerEdit): void {
+  if (e.lbset !== undefined && e.lbset !== w.lbset) b.setLbset(w, e.lbset);
+  if (e.route !== undefined) w.route = e.route;
+  if (e.redirect !== undefined) w.redirect = e.redirect;
+  for (const letter of ADMIN_LETTERS) {
+    const on = e.flags?.[letter];
+    if (on !== undefined) b.setFlag(w, bitOf(letter), on, `manager: ${letter} ${on ? 'on' : 'off'}`);
+  }
+  if (e.lbfactor !== undefined) {
+    w.lbfactor = e.lbfactor;
+    // Apache's recalc_factors: any loadfactor edit restarts every worker's credit.
+    b.recalcFactors();
+  }
+}
+
+/** The touched fields, in API names, so before and after line up. */
+function describe(b: Balancer, cs: ChangeSet, w: Worker | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const be = cs.balancerEdit;
+  if (be?.lbmethod !== undefined) out.lbmethod = b.lbmethod;
+  if (be?.timeoutMs !== undefined) out.timeoutMs = b.timeoutMs;
+  if (be?.maxattempts !== undefined) out.maxattempts = b.maxAttempts;
+  if (be?.nofailover !== undefined) out.nofailover = b.nofailover;
+  if (be?.sticky !== undefined) out.stickysession = stickyString(b.sticky);
+  const we = cs.workerEdit;
+  if (w && we) {
+    if (we.lbfactor !== undefined) out.loadfactor = w.lbfactor / 100;
+    if (we.lbset !== undefined) out.lbset = w.lbset;
+    if (we.route !== undefined) out.route = w.route;
+    if (we.redirect !== undefined) out.redirect = w.redirect;
+    if (we.flags) out.status = statusLetters(w.status);
+  }
+  if (cs.addWorker !== undefined) out.workers = b.workers.map((x) => x.name);
+  return out;
+}
+
+// ---------------------------------------------------------------- persistence
+
+const added = new WeakMap<Balancer, string[]>();
+const versions = new WeakMap<Balancer, number>();
+
+function addedUrls(b: Balancer): string[] {
+  let list = added.get(b);
+  if (!list) added.set(b, (list = []));
+  return list;
+}
+
+function adminLetters(w: Worker): string {
+  return PERSISTED_LETTERS.filter((l) => w.has(bitOf(l))).join('');
+}
+
+/** The balancer's admin state as the store keeps it; each call takes the next version. */
+export function toPersisted(b: Balancer): PersistedBalancer {
+  const version = (versions.get(b) ?? 0) + 1;
+  versions.set(b, version);
+  const workers: PersistedWorker[] = b.workers.map((w) => ({
+    name: w.name,
+    lbfactor: w.lbfactor,
+    lbset: w.lbset,
+    route: w.route,
+    redirect: w.redirect,
+    status: adminLetters(w),
+  }));
+  const state: PersistedBalancer = {
+    version,
+    lbmethod: b.lbmethod,
+    timeoutMs: b.timeoutMs,
+    nofailover: b.nofailover,
+    stickysession: stickyString(b.sticky),
+    workers,
+    added: [...addedUrls(b)],
+  };
+  if (b.maxattemptsSet !== undefined) state.maxattempts = b.maxattemptsSet;
+  return state;
+}
+
+/**
+ * Applies stored admin state at start-up: re-adds workers added at run time, then the balancer
+ * settings and each known worker's settings. Entries that no longer fit the configuration (an
+ * unknown scheduler, a worker no longer configured, no free slot) are skipped and logged.
+ */
+export function applyPersisted(b: Balancer, s: PersistedBalancer): void {
+  versions.set(b, Math.max(versions.get(b) ?? 0, s.version));
+  for (const url of s.added) restoreAdded(b, url);
+  if (s.lbmethod !== undefined) {
+    if (hasScheduler(s.lbmethod)) {
+      if (s.lbmethod !== b.lbmethod) b.setLbmethod(s.lbmethod);
+    } else log.config('%s: stored lbmethod %s is not registered; kept %s', b.id, s.lbmethod, b.lbmethod);
+  }
+  if (s.timeoutMs !== undefined) b.timeoutMs = s.timeoutMs;
+  if (s.maxattempts !== undefined) b.maxattemptsSet = s.maxattempts;
+  if (s.nofailover !== undefined) b.nofailover = s.nofailover;
+  if (s.stickysession !== undefined) b.sticky = parseStoredSticky(s.stickysession);
+  for (const pw of s.workers) {
+    const w = b.worker(pw.name);
+    if (w) restoreWorker(b, w, pw);
+    else log.config('%s: stored worker %s is not a member any more; skipped', b.id, pw.name);
+  }
+}
+
+function restoreAdded(b: Balancer, url: string): void {
+  try {
+    const spec = prepareMember(b, url);
+    b.addWorker(spec);
+    addedUrls(b).push(url);
+  } catch (err) {
+    log.config('%s: stored added worker %s not restored: %s', b.id, url, (err as Error).message);
+  }
+}
+
+function restoreWorker(b: Balancer, w: Worker, pw: PersistedWorker): void {
+  if (pw.lbfactor !== undefined) w.lbfactor = pw.lbfactor;
+  if (pw.lbset !== undefined && pw.lbset !== w.lbset) b.setLbset(w, pw.lbset);
+  if (pw.route !== undefined) w.route = pw.route;
+  if (pw.redirect !== undefined) w.redirect = pw.redirect;
+  if (pw.status !== undefined) {
+    const want = pw.status;
+    for (const l of PERSISTED_LETTERS) b.setFlag(w, bitOf(l), want.includes(l), 'restored from the state store');
+  }
+}
+
+function parseStoredSticky(s: string | null): StickyNames | undefined {
+  if (s === null || s === '') return undefined;
+  const [cookie = '', param = cookie] = s.split('|');
+  return { cookie, param };
+}
+
+/** Loads and applies every balancer's stored state (start-up); rejects if the store cannot be read. */
+export async function restoreBalancers(store: StateStore, balancers: readonly Balancer[]): Promise<void> {
+  for (const b of balancers) {
+    const state = await store.load(b.name);
+    if (state) {
+      applyPersisted(b, state);
+      log.config('%s: applied stored admin state (version %d)', b.id, state.version);
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Escaping for the three renderings (CVE-2007-6421, CVE-2012-4558: every value from config, the
+ * manager or the request is escaped). Control characters cannot be written in XML 1.0 at all and
+ * are invisible in HTML, so they are shown as a visible "\xHH" in both.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const MARKUP: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+function visibleControls(s: string): string {
+  return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** For HTML text and double- or single-quoted attribute values. */
+export function escapeHtml(value: unknown): string {
+  return visibleControls(String(value)).replace(/[&<>"']/g, (c) => MARKUP[c]!);
+}
+
+/** For XML text (same entity set; XML knows &#39;). */
+export const escapeXml = escapeHtml;
+
+const JSON_UNSAFE: Record<string, string> = {
+  '<': '\\u003c',
+  '>': '\\u003e',
+  '&': '\\u0026',
+  '\u2028': '\\u2028',
+  '\u2029': '\\u2029',
+};
+
+/** JSON that stays inert even if a browser sniffs it as HTML or it is embedded in a script. */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[<>&\u2028\u2029]/g, (c) => JSON_UNSAFE[c]!);
+}

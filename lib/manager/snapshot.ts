@@ -1,0 +1,86 @@
+import type { Balancer } from '../core/balancer.js';
+import type { Worker } from '../core/worker.js';
+import type { StateStore } from '../store/store.js';
+import type { BalancerSnapshot, ManagerSnapshot, WorkerSnapshot } from './types.js';
+import { FLAGS, statusLetters, statusWords, HC_FAIL, IN_ERROR } from '../core/status.js';
+import { stickyString } from '../core/admin.js';
+import { listSchedulers } from '../schedulers/registry.js';
+import { MemoryStore } from '../store/memory-store.js';
+import { errorCount } from './error-counts.js';
+
+export interface SnapshotSource {
+  readonly balancers: readonly Balancer[];
+  readonly store: StateStore;
+}
+
+/** One consistent picture of every balancer and worker; all three renderings read only this. */
+export function buildSnapshot(lb: SnapshotSource, readOnly: boolean): ManagerSnapshot {
+  return {
+    version: 1,
+    generatedAt: new Date().toISOString(),
+    readOnly,
+    persisted: !(lb.store instanceof MemoryStore),
+    schedulers: listSchedulers(),
+    balancers: lb.balancers.map((b) => balancerSnapshot(b, readOnly)),
+  };
+}
+
+export function balancerSnapshot(b: Balancer, readOnly: boolean): BalancerSnapshot {
+  return {
+    name: b.name,
+    id: b.id,
+    ...(readOnly ? {} : { nonce: b.nonce }),
+    mount: b.mount,
+    path: b.path,
+    lbmethod: b.lbmethod,
+    stickysession: stickyString(b.sticky),
+    nofailover: b.nofailover,
+    scolonpathdelim: b.scolonpathdelim,
+    timeoutMs: b.timeoutMs,
+    maxattempts: b.maxAttempts,
+    maxattemptsSet: b.maxattemptsSet !== undefined,
+    members: { max: b.maxWorkers, used: b.workers.length, free: b.maxWorkers - b.workers.length },
+    workers: b.workers.map((w) => workerSnapshot(b, w)),
+  };
+}
+
+function defaultPort(protocol: string): number {
+  return protocol === 'https:' ? 443 : 80;
+}
+
+export function workerSnapshot(b: Balancer, w: Worker): WorkerSnapshot {
+  const flags = Object.fromEntries(FLAGS.map((f) => [f.letter, w.has(f.bit)])) as WorkerSnapshot['flags'];
+  return {
+    name: w.name,
+    scheme: w.url.protocol.replace(/:$/, ''),
+    hostname: w.url.hostname,
+    port: w.url.port === '' ? defaultPort(w.url.protocol) : Number(w.url.port),
+    route: w.route,
+    redirect: w.redirect,
+    loadfactor: w.lbfactor / 100,
+    lbset: w.lbset,
+    status: statusLetters(w.status),
+    statusText: statusWords(w.status),
+    flags,
+    usable: w.isUsable(),
+    health: w.has(HC_FAIL) ? 'hcfail' : w.has(IN_ERROR) ? 'error' : 'ok',
+    elected: w.elected,
+    busy: w.busy,
+    lbstatus: w.lbstatus,
+    transferred: w.transferred,
+    read: w.read,
+    errors: errorCount(b, w.name),
+    lastError: isoTime(w.errorTime),
+    retries: w.retries,
+    retryMs: w.retryMs,
+    timeoutMs: w.timeoutMs,
+    connectTimeoutMs: w.connectTimeoutMs,
+    max: w.max,
+  };
+}
+
+/** Clock time as ISO 8601; null for "never" (0) or a time no Date can hold (an injected clock). */
+function isoTime(ms: number): string | null {
+  if (!(ms > 0) || ms > 8.64e15) return null;
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,147 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ChangeSet } from '../core/admin.js';
+
+/** One worker as every rendering shows it (docs/manager.md has the JSON schema). */
+export interface WorkerSnapshot {
+  /** Worker URL as Apache names it: origin plus base path. */
+  name: string;
+  scheme: string;
+  hostname: string;
+  port: number;
+  route: string;
+  redirect: string;
+  /** 1..100, two decimals. */
+  loadfactor: number;
+  lbset: number;
+  /** Status letters in Apache's order, e.g. "DH"; "" when none is set. */
+  status: string;
+  /** Apache's manager words, e.g. "Init Dis", "Init Ok". */
+  statusText: string;
+  flags: Record<'I' | 'N' | 'D' | 'S' | 'E' | 'H' | 'R' | 'C', boolean>;
+  usable: boolean;
+  /** "ok", "error" (E: skipped until its retry time) or "hcfail" (C: failed health check). */
+  health: 'ok' | 'error' | 'hcfail';
+  /** Times chosen. */
+  elected: number;
+  /** Requests in flight. */
+  busy: number;
+  /** Scheduler credit (Apache "Load"). */
+  lbstatus: number;
+  /** Bytes sent to the worker. */
+  transferred: number;
+  /** Bytes read from the worker. */
+  read: number;
+  /** Times the worker was put in error state. */
+  errors: number;
+  /** When it last entered error state (ISO 8601), or null. */
+  lastError: string | null;
+  retries: number;
+  retryMs: number;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  max: number;
+}
+
+export interface BalancerSnapshot {
+  /** Lower-case name without the scheme. */
+  name: string;
+  /** "balancer://name". */
+  id: string;
+  /** The CSRF token changes must carry; omitted in read-only mode. */
+  nonce?: string;
+  mount: string;
+  path: string;
+  lbmethod: string;
+  /** "COOKIE" or "COOKIE|URLPARAM", or null when not sticky. */
+  stickysession: string | null;
+  nofailover: boolean;
+  scolonpathdelim: boolean;
+  timeoutMs: number;
+  /** Effective failover attempts; maxattemptsSet says whether it was set or defaulted. */
+  maxattempts: number;
+  maxattemptsSet: boolean;
+  members: { max: number; used: number; free: number };
+  workers: WorkerSnapshot[];
+}
+
+export interface ManagerSnapshot {
+  /** Schema version of this document. */
+  version: 1;
+  /** ISO 8601. */
+  generatedAt: string;
+  readOnly: boolean;
+  /** False with the in-memory store: changes are lost on restart. */
+  persisted: boolean;
+  /** Registered scheduler names (valid lbmethod values). */
+  schedulers: string[];
+  balancers: BalancerSnapshot[];
+}
+
+/** One applied change, emitted as the router's "audit" event and logged (debug: express-proxy-balancer:manager). */
+export interface AuditEvent {
+  /** ISO 8601. */
+  time: string;
+  /** Remote address of the request's socket. */
+  address: string | undefined;
+  /** What options.actor(req) returned, e.g. the logged-in user. */
+  actor: string | undefined;
+  balancer: string;
+  worker: string | undefined;
+  action: 'edit' | 'add-worker';
+  /** The validated change set. */
+  change: ChangeSet;
+  /** The touched fields before and after, in API names. */
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+}
+
+export type ManagerErrorCode =
+  | 'ERR_MANAGER_INVALID'
+  | 'ERR_MANAGER_NOT_FOUND'
+  | 'ERR_MANAGER_CONFLICT'
+  | 'ERR_MANAGER_NONCE'
+  | 'ERR_MANAGER_ORIGIN'
+  | 'ERR_MANAGER_READ_ONLY'
+  | 'ERR_MANAGER_FORBIDDEN'
+  | 'ERR_MANAGER_METHOD'
+  | 'ERR_MANAGER_BODY'
+  | 'ERR_MANAGER_STORE'
+  | 'ERR_MANAGER_UNAVAILABLE'
+  | 'ERR_MANAGER_INTERNAL';
+
+/** A refused manager request; becomes `{ error: { code, message, field } }` with `status`. */
+export class ManagerError extends Error {
+  readonly code: ManagerErrorCode;
+  readonly status: number;
+  readonly field: string | null;
+  constructor(code: ManagerErrorCode, status: number, message: string, field: string | null = null) {
+    super(message);
+    this.name = 'ManagerError';
+    this.code = code;
+    this.status = status;
+    this.field = field;
+  }
+}
+
+export interface ManagerOptions {
+  /** Show everything, change nothing (no forms, no nonces; every change is 403). */
+  readOnly?: boolean;
+  /** Last word on each validated change; false (or a rejected promise) answers 403. */
+  authorize?: (req: IncomingMessage, change: ChangeSet) => boolean | Promise<boolean>;
+  /** Who made a change, for the audit event (e.g. the user your authentication set). */
+  actor?: (req: IncomingMessage) => string | undefined;
+  /** Extra origins allowed to post changes, e.g. "https://admin.example.com". */
+  allowedOrigins?: string[];
+  /** Largest request body accepted, in bytes. Default 16 KiB. */
+  bodyLimit?: number;
+}
+
+export type NextFunction = (err?: unknown) => void;
+
+/** The router: a plain Connect/Express handler that also emits "audit" events. */
+export interface ManagerRouter {
+  (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void;
+  on(event: 'audit', listener: (e: AuditEvent) => void): ManagerRouter;
+  once(event: 'audit', listener: (e: AuditEvent) => void): ManagerRouter;
+  off(event: 'audit', listener: (e: AuditEvent) => void): ManagerRouter;
+}
