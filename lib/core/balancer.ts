@@ -5,11 +5,14 @@ import type { RouteCookieSpec } from './route-cookie.js';
 import type { Clock, RandomSource } from './clock.js';
 import type { Scheduler } from '../schedulers/types.js';
 import type { Outcome } from '../forward/outcome.js';
+import type { WorkerEvents } from '../health/events.js';
+import type { OutlierSpec, SlowStartSpec } from '../health/spec.js';
 import { getScheduler } from '../schedulers/registry.js';
 import { BalancerError } from '../errors.js';
 import { log } from '../debug.js';
 import { Worker } from './worker.js';
 import { IN_ERROR, statusLetters } from './status.js';
+import { emitWorkerEvent } from '../health/events.js';
 
 export interface WorkerStateEvent {
   balancer: string;
@@ -30,7 +33,8 @@ export interface AttemptEvent {
   time: number;
 }
 
-export interface BalancerEvents {
+/** statechange and attempt, plus the worker lifecycle events of lib/health/events.ts. */
+export interface BalancerEvents extends WorkerEvents {
   statechange: [WorkerStateEvent];
   attempt: [AttemptEvent];
 }
@@ -67,6 +71,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   failonstatus: ReadonlySet<number>;
   failontimeout: boolean;
   forcerecovery: boolean;
+  /** Passive ejection settings (undefined = off); read by lib/health/outlier.ts. */
+  outlier: OutlierSpec | undefined;
+  /** Slow start settings (undefined = off); read by lib/health/slow-start.ts. */
+  slowstart: SlowStartSpec | undefined;
   /** The balancer-set route cookie, if configured. */
   readonly routecookie: RouteCookieSpec | undefined;
 
@@ -94,6 +102,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.failonstatus = spec.failonstatus;
     this.failontimeout = spec.failontimeout;
     this.forcerecovery = spec.forcerecovery;
+    this.outlier = spec.outlier;
+    this.slowstart = spec.slowstart;
     this.routecookie = spec.routecookie;
     this.maxWorkers = spec.members.length + spec.growth;
     this.#defaultMaxAttempts = Math.max(0, spec.members.length - 1);
@@ -129,7 +139,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    */
   retryWorker(w: Worker): void {
     if (!w.inError || w.stopped) return;
-    if (w.ignoresErrors || this.clock.now() >= w.errorTime + w.retryMs) {
+    if (w.ignoresErrors || this.clock.now() >= w.errorTime + w.errorRetryMs) {
       w.retries++;
       this.#setStatus(w, w.status & ~IN_ERROR, 'retry time passed');
     }
@@ -158,6 +168,13 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     if (w.ignoresErrors) return;
     w.errorTime = this.clock.now();
     this.#setStatus(w, w.status | IN_ERROR, reason);
+  }
+
+  /** Outlier ejection: error state for `ms` rather than the worker's retry (lib/health/outlier.ts). */
+  eject(w: Worker, ms: number, reason: string): void {
+    if (w.ignoresErrors) return;
+    w.ejectionMs = ms;
+    this.markError(w, reason);
   }
 
   /** Sets or clears one status flag (admin and health changes). */
@@ -196,6 +213,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.workers.push(w);
     this.#tiers = undefined;
     this.#notify();
+    emitWorkerEvent(this, 'worker-added', w, 'added at run time');
     return w;
   }
 
@@ -221,7 +239,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   waitForChange(deadline: number): { done: Promise<void>; cancel: () => void } {
     let wake = deadline;
     for (const w of this.workers) {
-      if (w.inError && !w.stopped) wake = Math.min(wake, w.errorTime + w.retryMs);
+      if (w.inError && !w.stopped) wake = Math.min(wake, w.errorTime + w.errorRetryMs);
     }
     let cancel = (): void => undefined;
     const done = new Promise<void>((resolve) => {
@@ -252,6 +270,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     if (status === w.status) return;
     const from = statusLetters(w.status);
     w.status = status;
+    // An ejection's time belongs to that error period only.
+    if (!(status & IN_ERROR)) w.ejectionMs = undefined;
     const to = statusLetters(status);
     log.state('%s %s: %s -> %s (%s)', this.id, w.name, from || 'ok', to || 'ok', reason);
     if (w.isUsable()) this.#notify();

@@ -1,5 +1,6 @@
 import type { Balancer } from './balancer.js';
 import type { Worker } from './worker.js';
+import { refreshRamp } from '../health/ramp.js';
 
 /**
  * The generic election, shared by every scheduler (Apache's ap_proxy_balancer_get_best_worker).
@@ -23,6 +24,8 @@ export function elect(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined
       }
       if (!w.isUsable()) balancer.retryWorker(w);
       const usable = w.isUsable() && !avoid?.has(w);
+      // Slow start: the scheduler reads w.weight, which only differs from lbfactor during a ramp.
+      if (usable && w.ramp) refreshRamp(w, balancer.clock.now());
       if (w.spare) {
         if (usable) spares.push(w);
       } else if (w.standby) {

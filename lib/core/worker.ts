@@ -1,5 +1,7 @@
 import type { MemberSpec } from '../config/spec.js';
 import type { WorkerTlsOptions } from '../config/options.js';
+import type { HealthCheckSpec } from '../health/spec.js';
+import type { Ramp } from '../health/ramp.js';
 import { HOT_SPARE, HOT_STANDBY, DRAIN, IGNORE_ERRORS, IN_ERROR, STOPPED, isUsableStatus } from './status.js';
 
 /**
@@ -14,6 +16,8 @@ export class Worker {
   readonly timeoutMs: number;
   readonly max: number;
   readonly tls: WorkerTlsOptions | undefined;
+  /** Active health check settings (undefined: not checked). */
+  readonly health: HealthCheckSpec | undefined;
 
   /** loadfactor × 100, as Apache keeps it. */
   lbfactor: number;
@@ -38,6 +42,12 @@ export class Worker {
   read = 0;
   /** Scheduler credit (byrequests, bybusyness). */
   lbstatus = 0;
+  /** Retry window of the current error period set by an outlier ejection (else retryMs applies). */
+  ejectionMs: number | undefined;
+  /** Slow-start ramp in progress, or undefined (lib/health/ramp.ts). */
+  ramp: Ramp | undefined;
+  /** Share of lbfactor the ramp allows (1 = full); refreshed by the election. */
+  rampFactor = 1;
 
   constructor(spec: MemberSpec) {
     this.name = spec.name;
@@ -47,12 +57,23 @@ export class Worker {
     this.timeoutMs = spec.timeoutMs;
     this.max = spec.max;
     this.tls = spec.tls;
+    this.health = spec.health;
     this.lbfactor = spec.lbfactor;
     this.lbset = spec.lbset;
     this.route = spec.route;
     this.redirect = spec.redirect;
     this.retryMs = spec.retryMs;
     this.status = spec.status;
+  }
+
+  /** The weight schedulers use: lbfactor, or less while a slow-start ramp is active (never below 1). */
+  get weight(): number {
+    return this.rampFactor >= 1 ? this.lbfactor : Math.max(1, Math.round(this.lbfactor * this.rampFactor));
+  }
+
+  /** How long the current error period lasts: an outlier ejection's time, else retry. */
+  get errorRetryMs(): number {
+    return this.ejectionMs ?? this.retryMs;
   }
 
   isUsable(): boolean {

@@ -15,13 +15,15 @@
  */
 import { defineScheduler } from './types.js';
 
+// Weights are w.weight: lbfactor, or less while a slow-start ramp is active (lib/health/ramp.ts).
+
 export const byrequests = defineScheduler(() => ({
   pick(candidates) {
     let best = candidates[0]!;
     let total = 0;
     for (const w of candidates) {
-      w.lbstatus += w.lbfactor;
-      total += w.lbfactor;
+      w.lbstatus += w.weight;
+      total += w.weight;
       if (w.lbstatus > best.lbstatus) best = w;
     }
     best.lbstatus -= total;

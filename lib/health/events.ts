@@ -1,0 +1,67 @@
+import type { Balancer, WorkerStateEvent } from '../core/balancer.js';
+import type { Worker } from '../core/worker.js';
+import { DISABLED, HC_FAIL, IN_ERROR, STOPPED, bitOf, isStatusLetter } from '../core/status.js';
+import { log } from './log.js';
+
+/**
+ * Worker lifecycle events, each its own Balancer event name. Never plain "error": an EventEmitter
+ * throws on an unhandled 'error' event, and a sick backend must not crash the app.
+ */
+export const WORKER_EVENTS = [
+  'worker-error',
+  'worker-recovered',
+  'health-failed',
+  'health-passed',
+  'worker-ejected',
+  'worker-drained',
+  'worker-added',
+] as const;
+export type WorkerEventName = (typeof WORKER_EVENTS)[number];
+
+export interface WorkerEvent {
+  type: WorkerEventName;
+  worker: Worker;
+  balancer: Balancer;
+  /** Why, in words ("3 consecutive failed checks: status 500", "retry time passed", …). */
+  reason: string;
+  /** Clock time (the balancer's clock). */
+  time: number;
+}
+
+export type WorkerEvents = { [K in WorkerEventName]: [WorkerEvent] };
+
+/** Emits one worker event on its balancer and logs it under express-proxy-balancer:health. */
+export function emitWorkerEvent(balancer: Balancer, type: WorkerEventName, worker: Worker, reason: string): void {
+  log('%s %s %s: %s', balancer.id, worker.name, type, reason);
+  balancer.emit(type, { type, worker, balancer, reason, time: balancer.clock.now() });
+}
+
+/** Subscribes one listener to every worker event of a balancer; returns the unsubscribe function. */
+export function onWorkerEvents(balancer: Balancer, listener: (e: WorkerEvent) => void): () => void {
+  for (const name of WORKER_EVENTS) balancer.on(name, listener);
+  return () => {
+    for (const name of WORKER_EVENTS) balancer.off(name, listener);
+  };
+}
+
+function bits(letters: string): number {
+  let out = 0;
+  for (const ch of letters) if (isStatusLetter(ch)) out |= bitOf(ch);
+  return out;
+}
+
+/** Flags whose clearing counts as coming back into service (slow start begins then). */
+export const OUT_OF_SERVICE = DISABLED | STOPPED | IN_ERROR | HC_FAIL;
+
+/**
+ * Turns the balancer's raw statechange events into worker-error / worker-recovered. C changes are
+ * announced by the checker itself (health-failed / health-passed), which knows the check's result.
+ */
+export function translateStateChange(balancer: Balancer, e: WorkerStateEvent): void {
+  const worker = balancer.worker(e.worker);
+  if (!worker) return;
+  const from = bits(e.from);
+  const to = bits(e.to);
+  if (!(from & IN_ERROR) && to & IN_ERROR) emitWorkerEvent(balancer, 'worker-error', worker, e.reason);
+  if (from & (IN_ERROR | HC_FAIL) && !(to & OUT_OF_SERVICE)) emitWorkerEvent(balancer, 'worker-recovered', worker, e.reason);
+}

@@ -1,0 +1,36 @@
+import type { Worker } from '../core/worker.js';
+import type { SlowStartSpec } from './spec.js';
+
+/** One slow-start ramp: when it began and how it runs. A new object per ramp (schedulers key on it). */
+export interface Ramp {
+  start: number;
+  spec: SlowStartSpec;
+}
+
+/**
+ * Envoy's slow-start curve: max(floor, (elapsed / window)^(1 / aggression)). Linear with
+ * aggression 1; the floor keeps a ramping worker from being starved completely.
+ */
+export function rampFactor(ramp: Ramp, now: number): number {
+  const progress = Math.min(1, Math.max(0, (now - ramp.start) / ramp.spec.windowMs));
+  return Math.max(ramp.spec.minWeightPercent / 100, progress ** (1 / ramp.spec.aggression));
+}
+
+/** Starts (or restarts) a ramp at `now`. */
+export function startRamp(w: Worker, spec: SlowStartSpec, now: number): void {
+  w.ramp = { start: now, spec };
+  w.rampFactor = rampFactor(w.ramp, now);
+  // A credit frozen while the worker was out would otherwise buy it a burst of picks on return.
+  if (w.lbstatus > 0) w.lbstatus = 0;
+}
+
+/** Brings the worker's weight up to date; ends the ramp once the window is over. */
+export function refreshRamp(w: Worker, now: number): void {
+  if (!w.ramp) return;
+  if (now - w.ramp.start >= w.ramp.spec.windowMs) {
+    w.ramp = undefined;
+    w.rampFactor = 1;
+    return;
+  }
+  w.rampFactor = rampFactor(w.ramp, now);
+}
