@@ -26,7 +26,10 @@ const JSON_UNSAFE: Record<string, string> = {
   '\u2029': '\\u2029',
 };
 
-/** JSON that stays inert even if a browser sniffs it as HTML or it is embedded in a script. */
+/** JSON that stays inert even if a browser sniffs it as HTML or it is embedded in a script; DEL and C1 escaped too. */
 export function safeJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/[<>&\u2028\u2029]/g, (c) => JSON_UNSAFE[c]!);
+  return JSON.stringify(value, null, 2).replace(
+    /[<>&\u2028\u2029\u007f-\u009f]/g,
+    (c) => JSON_UNSAFE[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
