@@ -14,7 +14,8 @@ export const ERROR_CODES = {
   ERR_WORKER_TIMEOUT: 'the worker did not answer within its response timeout (504)',
   ERR_WORKER_RESPONSE: 'the worker closed, reset or answered garbage before a response (502)',
   ERR_BODY_CONSUMED: 'the request body was read by an earlier middleware and cannot be forwarded (500)',
-  ERR_BODY_TOO_LARGE: 'the request body exceeded its limit (413)',
+  ERR_BODY_TIMEOUT: 'the client paused sending its request body for longer than bodyTimeout (408)',
+  ERR_QUEUE_FULL: 'every candidate worker is at its max and the queue is full or its wait timed out (503)',
   ERR_CLOSED: 'the balancer is closed and takes no new requests (503)',
 } as const;
 

@@ -51,7 +51,14 @@ let passed = 0;
 let failed = 0;
 for (const name of chosen) {
   const file = path.join(oracle, 'scenarios', `${name}.json`);
-  const server = await serve(file);
+  let server;
+  try {
+    server = await serve(file);
+  } catch (err) {
+    failed++;
+    console.log(`${name}: could not start: ${String(err.message).split('\n').find((l) => l.startsWith('Error')) ?? err.message}`);
+    continue;
+  }
   const out = path.join(outDir, `${name}.json`);
   const replay = await run(process.execPath, [path.join(oracle, 'replay.mjs'), file, '--base', `http://127.0.0.1:${PORT}`, '--out', out, '--manager']);
   const cmp = replay.code === 0 || fs.existsSync(out)

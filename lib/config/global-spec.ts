@@ -13,6 +13,7 @@ export interface GlobalSpec {
   exposeHeaders: boolean;
   onError: ((info: ErrorInfo, req: IncomingMessage, res: ServerResponse) => void) | undefined;
   keepAliveIdleMs: number;
+  bodyTimeoutMs: number;
   store: StateStore;
   clock: Clock;
   random: RandomSource;

@@ -44,7 +44,7 @@ export interface MemberOptions {
   connectiontimeout?: Duration;
   /** Response timeout: socket inactivity while waiting for or reading the answer (Apache timeout). Default 300 s. */
   timeout?: Duration;
-  /** Most sockets open to this worker at once (Apache max). Default 256. */
+  /** Most requests in flight (and sockets open) to this worker at once (Apache max); more wait in the balancer's queue. Default 256. */
   max?: number;
   /** TLS options for https:// workers. */
   tls?: WorkerTlsOptions;
@@ -155,6 +155,18 @@ export interface BalancerOptions {
    * needed); `true` for the defaults. Optionally HMAC-signed so clients cannot pick a worker.
    */
   routecookie?: boolean | RouteCookieOptions;
+  /**
+   * When a request is sent again to another worker. "connect" (default, Apache): only if no byte of
+   * it reached a worker. "idempotent" (nginx): also GET, HEAD, OPTIONS, PUT, DELETE, TRACE when the
+   * worker failed (reset, closed, timed out, answered garbage) before any response byte was sent on.
+   */
+  retryon?: 'connect' | 'idempotent';
+  /** Per-route opt-in: requests for which this returns true may be re-sent like idempotent ones (e.g. a POST with an idempotency key). */
+  replay?: (req: IncomingMessage) => boolean;
+  /** Retries in flight are capped at max(min, percent % of requests in flight), to stop retry storms. Default 20 %, min 3. */
+  retrybudget?: { percent?: number; min?: number };
+  /** Requests wait here when every candidate worker is at its `max`. Default size 1024; timeout: the balancer timeout if set, else 30 s. */
+  queue?: { size?: number; timeout?: Duration };
   members: MemberOptions[];
 }
 
@@ -179,6 +191,8 @@ export interface BalancerConfig {
   exposeHeaders?: boolean;
   /** Render error responses yourself; called once, before anything was sent to the client. */
   onError?: (info: ErrorInfo, req: IncomingMessage, res: ServerResponse) => void;
+  /** Longest pause between two chunks of a request body before the client gets 408. Default 30 s. */
+  bodyTimeout?: Duration;
   /** Idle time after which a pooled worker socket is closed (keep below the workers' keep-alive). Default 4 s. */
   keepAliveIdle?: Duration;
   /** Where admin edits are kept (memory by default). */

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { WorkerTlsOptions } from './options.js';
 import type { HealthCheckSpec, OutlierSpec, SlowStartSpec } from '../health/spec.js';
 import type { RouteCookieSpec } from '../core/route-cookie.js';
@@ -54,5 +55,9 @@ export interface BalancerSpec {
   /** Slow start (own or global setting); absent = off. */
   slowstart?: SlowStartSpec;
   routecookie: RouteCookieSpec | undefined;
+  retryon: 'connect' | 'idempotent';
+  replay: ((req: IncomingMessage) => boolean) | undefined;
+  retrybudget: { percent: number; min: number };
+  queue: { size: number; timeoutMs: number };
   members: MemberSpec[];
 }

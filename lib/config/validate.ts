@@ -25,11 +25,11 @@ const MEMBER_KEYS = new Set([
 const BALANCER_KEYS = new Set([
   'name', 'mount', 'path', 'lbmethod', 'maxattempts', 'nofailover', 'stickysession', 'stickysessionsep',
   'scolonpathdelim', 'timeout', 'failonstatus', 'failontimeout', 'forcerecovery', 'growth', 'nonce', 'members',
-  'routecookie', 'outlier', 'slowstart',
+  'routecookie', 'retryon', 'replay', 'retrybudget', 'queue', 'outlier', 'slowstart',
 ]);
 const GLOBAL_KEYS = new Set([
   'balancers', 'preserveHost', 'serverName', 'xForwarded', 'replayBufferBytes', 'exposeHeaders', 'onError',
-  'keepAliveIdle', 'store', 'clock', 'random', 'outlier', 'slowstart',
+  'keepAliveIdle', 'store', 'clock', 'random', 'bodyTimeout', 'outlier', 'slowstart',
 ]);
 
 const DEFAULT_RETRY_MS = 60_000;
@@ -94,6 +94,7 @@ function validateGlobal(c: BalancerConfig): GlobalSpec {
     exposeHeaders: c.exposeHeaders === undefined ? false : parseBoolean('exposeHeaders', c.exposeHeaders),
     onError: c.onError,
     keepAliveIdleMs: c.keepAliveIdle === undefined ? 4000 : parseDuration('keepAliveIdle', c.keepAliveIdle, 1, 3_600_000),
+    bodyTimeoutMs: c.bodyTimeout === undefined ? 30_000 : parseDuration('bodyTimeout', c.bodyTimeout, 1, 3_600_000),
     store: c.store ?? new MemoryStore(),
     clock: c.clock ?? systemClock,
     random: c.random ?? Math.random,
@@ -172,7 +173,36 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
     growth,
     nonce: b.nonce,
     routecookie: validateRouteCookie(`${path}.routecookie`, b),
+    ...validateRetry(path, b),
     members,
+  };
+}
+
+function validateRetry(path: string, b: BalancerOptions): Pick<BalancerSpec, 'retryon' | 'replay' | 'retrybudget' | 'queue'> {
+  const retryon = b.retryon ?? 'connect';
+  if (retryon !== 'connect' && retryon !== 'idempotent') {
+    throw new ConfigError(`${path}.retryon`, retryon, 'is not "connect" or "idempotent"');
+  }
+  if (b.replay !== undefined && typeof b.replay !== 'function') throw new ConfigError(`${path}.replay`, b.replay, 'is not a function');
+  const budget = b.retrybudget ?? {};
+  if (!isObject(budget)) throw new ConfigError(`${path}.retrybudget`, budget, 'is not { percent, min }');
+  checkKeys(`${path}.retrybudget`, budget, new Set(['percent', 'min']));
+  const queue = b.queue ?? {};
+  if (!isObject(queue)) throw new ConfigError(`${path}.queue`, queue, 'is not { size, timeout }');
+  checkKeys(`${path}.queue`, queue, new Set(['size', 'timeout']));
+  const fallbackWait = b.timeout === undefined ? 0 : parseDuration(`${path}.timeout`, b.timeout, 0, 7_200_000);
+  return {
+    retryon,
+    replay: b.replay,
+    retrybudget: {
+      percent: budget.percent === undefined ? 20 : parseInteger(`${path}.retrybudget.percent`, budget.percent, 0, 100),
+      min: budget.min === undefined ? 3 : parseInteger(`${path}.retrybudget.min`, budget.min, 0, 100_000),
+    },
+    queue: {
+      size: queue.size === undefined ? 1024 : parseInteger(`${path}.queue.size`, queue.size, 0, 1_000_000),
+      timeoutMs:
+        queue.timeout === undefined ? fallbackWait || 30_000 : parseDuration(`${path}.queue.timeout`, queue.timeout, 0, 7_200_000),
+    },
   };
 }
 

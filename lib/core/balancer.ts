@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { BalancerSpec, MemberSpec, StickyNames } from '../config/spec.js';
 import type { RouteCookieSpec } from './route-cookie.js';
@@ -77,10 +78,20 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   slowstart: SlowStartSpec | undefined;
   /** The balancer-set route cookie, if configured. */
   readonly routecookie: RouteCookieSpec | undefined;
+  retryon: 'connect' | 'idempotent';
+  readonly replay: ((req: IncomingMessage) => boolean) | undefined;
+  readonly retrybudget: { percent: number; min: number };
+  readonly queue: { size: number; timeoutMs: number };
+  /** Requests being handled (for the retry budget). */
+  inflight = 0;
+  /** Requests currently on a second or later attempt. */
+  retrying = 0;
 
   readonly #defaultMaxAttempts: number;
   #tiers: Worker[][] | undefined;
   readonly #waiters = new Set<() => void>();
+  /** Requests waiting for a worker with a free slot, first come first served. */
+  readonly #slotWaiters: (() => void)[] = [];
 
   constructor(spec: BalancerSpec, clock: Clock, random: RandomSource) {
     super();
@@ -105,6 +116,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.outlier = spec.outlier;
     this.slowstart = spec.slowstart;
     this.routecookie = spec.routecookie;
+    this.retryon = spec.retryon;
+    this.replay = spec.replay;
+    this.retrybudget = spec.retrybudget;
+    this.queue = spec.queue;
     this.maxWorkers = spec.members.length + spec.growth;
     this.#defaultMaxAttempts = Math.max(0, spec.members.length - 1);
     for (const m of spec.members) this.workers.push(new Worker(m));
@@ -264,6 +279,39 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   #notify(): void {
     for (const wake of [...this.#waiters]) wake();
+    this.#slotWaiters.shift()?.();
+  }
+
+  /** True if one more retry fits the retry budget: max(min, percent % of requests in flight). */
+  retryAllowed(): boolean {
+    const cap = Math.max(this.retrybudget.min, Math.floor((this.retrybudget.percent * this.inflight) / 100));
+    return this.retrying < cap;
+  }
+
+  /** Requests queued for a free slot. */
+  get queued(): number {
+    return this.#slotWaiters.length;
+  }
+
+  /**
+   * Joins the queue of requests waiting for a worker with a free slot (every candidate at its
+   * `max`). Woken one at a time, in arrival order, as slots free up; undefined when the queue is full.
+   */
+  waitForSlot(deadline: number): { done: Promise<void>; cancel: () => void } | undefined {
+    if (this.#slotWaiters.length >= this.queue.size) return undefined;
+    let cancel = (): void => undefined;
+    const done = new Promise<void>((resolve) => {
+      const finish = (): void => {
+        this.clock.clearTimeout(timer);
+        const i = this.#slotWaiters.indexOf(finish);
+        if (i !== -1) this.#slotWaiters.splice(i, 1);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(finish, Math.max(0, deadline - this.clock.now()));
+      this.#slotWaiters.push(finish);
+      cancel = finish;
+    });
+    return { done, cancel };
   }
 
   #setStatus(w: Worker, status: number, reason: string): void {

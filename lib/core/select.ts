@@ -8,7 +8,7 @@ import { log } from '../debug.js';
 
 export type Selection =
   | { worker: Worker; via: 'route' | 'scheduler' }
-  | { worker: undefined; reason: 'route-unavailable' | 'no-worker' };
+  | { worker: undefined; reason: 'route-unavailable' | 'no-worker' | 'full' | 'queue-full' };
 
 /**
  * One selection, run for every attempt of a request (Apache's proxy_balancer_pre_request):
@@ -23,6 +23,7 @@ export function selectWorker(
   balancer.forceRecovery();
   if (hit && hit.route !== '') {
     const routed = findRouteWorker(balancer, hit.route, avoid);
+    if (routed && routed.busy >= routed.max) return { worker: undefined, reason: 'full' };
     if (routed) {
       chargeStickyHit(balancer, routed);
       routed.elected++;
@@ -41,6 +42,7 @@ export function selectWorker(
 /** The scheduler path alone (also what the balancer timeout re-runs while it waits). */
 export function electBalanced(balancer: Balancer, ctx: RequestContext, avoid: ReadonlySet<Worker> | undefined): Selection {
   const chosen = elect(balancer, avoid);
+  if (chosen === 'full') return { worker: undefined, reason: 'full' };
   if (!chosen) return { worker: undefined, reason: 'no-worker' };
   chosen.elected++;
   // The client sent no usable route, or its worker is gone: it should be told the new one.

@@ -11,7 +11,8 @@ export type BodyPlan =
   | { kind: 'buffered'; chunks: Buffer[]; bytes: number }
   | { kind: 'streaming'; prefix: Buffer[]; bytes: number }
   | { kind: 'consumed' }
-  | { kind: 'aborted' };
+  | { kind: 'aborted' }
+  | { kind: 'timeout' };
 
 const NONE: BodyPlan = { kind: 'none' };
 
@@ -20,7 +21,8 @@ export function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
 }
 
-export function readBody(req: IncomingMessage, limit: number): Promise<BodyPlan> | BodyPlan {
+/** Reads up to `limit` bytes; a pause of `idleMs` between chunks (a trickling client) ends it. */
+export function readBody(req: IncomingMessage, limit: number, idleMs: number): Promise<BodyPlan> | BodyPlan {
   if (!hasBody(req)) return NONE;
   if (req.readableEnded) {
     // An earlier middleware read it; raw bytes kept by e.g. express.json({ verify }) can still go.
@@ -30,7 +32,13 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyPlan>
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
+    const timer = setTimeout(onIdle, idleMs);
+    function onIdle(): void {
+      cleanup();
+      resolve({ kind: 'timeout' });
+    }
     const cleanup = (): void => {
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('close', onClose);
@@ -39,6 +47,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyPlan>
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
       bytes += chunk.length;
+      timer.refresh();
       if (bytes > limit) {
         cleanup();
         req.pause();

@@ -11,6 +11,8 @@ import { resolveSticky } from '../core/sticky.js';
 import { routeSetCookie } from '../core/route-cookie.js';
 import { selectWaiting } from './select-wait.js';
 import { readBody, bodyStream, isReplayable, type BodyPlan } from '../forward/body.js';
+import type { StickyHit } from '../core/sticky.js';
+import type { ErrorCode } from '../errors.js';
 import { outgoingHeaders } from '../forward/headers.js';
 import { Exchange } from '../forward/exchange.js';
 import { respondError } from './respond.js';
@@ -27,8 +29,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 /**
  * The request path, top-down: resolve the route → elect a worker → forward → account → fail over.
  * Mirrors Apache's proxy_handler loop: a worker that cannot be reached goes into error state and
- * the request moves on while the worker is unusable and attempts remain; anything that reached a
- * worker is never replayed elsewhere.
+ * the request moves on while the worker is unusable and attempts remain. A request that reached a
+ * worker is re-sent only when the balancer opted in (retryon "idempotent", or `replay`).
  */
 export async function handleRequest(
   deps: HandlerDeps,
@@ -45,68 +47,159 @@ export async function handleRequest(
     ctx.sessionSticky = hit.sticky;
     ctx.sessionRoute = hit.route;
   }
-  const plan = await readBody(req, global.replayBufferBytes);
+  const plan = await readBody(req, global.replayBufferBytes, global.bodyTimeoutMs);
   if (plan.kind === 'aborted') return;
   if (plan.kind === 'consumed') {
     respondError(global, req, res, 'ERR_BODY_CONSUMED', 500,
       'the request body was read before the balancer (mount balancer() before body parsers, or keep req.rawBody)');
     return;
   }
+  if (plan.kind === 'timeout') {
+    // The rest of the body may still arrive: the connection cannot carry another request.
+    res.shouldKeepAlive = false;
+    respondError(global, req, res, 'ERR_BODY_TIMEOUT', 408, `no request body data for ${global.bodyTimeoutMs} ms`);
+    return;
+  }
+  balancer.inflight++;
+  try {
+    await attemptLoop(deps, balancer, path, req, res, ctx, hit, plan);
+  } finally {
+    balancer.inflight--;
+  }
+}
+
+type Next =
+  | { kind: 'done' }
+  | { kind: 'retry' }
+  | { kind: 'retry-same' }
+  | { kind: 'fail'; code: ErrorCode; status: number; message: string; cause: unknown };
+
+async function attemptLoop(
+  deps: HandlerDeps,
+  balancer: Balancer,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  hit: StickyHit | undefined,
+  plan: BodyPlan,
+): Promise<void> {
   const tried = new Set<Worker>();
   let attempts = 0;
   let staleRetried = false;
   let pinned: Worker | undefined;
   for (;;) {
-    let worker = pinned;
+    const worker = pinned ?? (await choose(deps.global, balancer, req, res, ctx, hit, tried));
+    if (!worker) return;
     pinned = undefined;
-    if (!worker) {
-      const sel = await selectWaiting(balancer, hit, ctx, tried, res);
-      if (res.destroyed) return;
-      if (!sel.worker) {
-        const routeGone = sel.reason === 'route-unavailable';
-        respondError(global, req, res, routeGone ? 'ERR_ROUTE_UNAVAILABLE' : 'ERR_NO_WORKER', 503,
-          routeGone ? `${balancer.id}: every worker for route ${hit?.route ?? ''} is unusable` : `${balancer.id}: no usable worker`);
-        return;
-      }
-      worker = sel.worker;
-    }
+    const isRetry = ctx.tried.length > 0;
     ctx.worker = worker.name;
     ctx.workerRoute = worker.route;
     ctx.tried.push(worker.name);
+    if (isRetry) balancer.retrying++;
     balancer.acquire(worker);
     const outcome = await forward(deps, balancer, req, res, worker, path, plan, ctx);
     balancer.release(worker, outcome, req.method ?? 'GET');
-    switch (outcome.kind) {
-      case 'connect-failed':
-        balancer.markError(worker, `connect failed: ${errorCode(outcome.error)}`);
+    if (isRetry) balancer.retrying--;
+    const next = decide(balancer, req, plan, worker, outcome, attempts, staleRetried);
+    switch (next.kind) {
+      case 'done':
+        return;
+      case 'fail':
+        respondError(deps.global, req, res, next.code, next.status, next.message, next.cause);
+        return;
+      case 'retry-same':
+        staleRetried = true;
+        pinned = worker;
+        break;
+      case 'retry':
+        attempts++;
         tried.add(worker);
-        if (!worker.isUsable() && attempts++ < balancer.maxAttempts && isReplayable(plan)) continue;
-        respondError(global, req, res, 'ERR_WORKER_CONNECT', 503, `${worker.name}: ${outcome.error.message}`, outcome.error);
-        return;
-      case 'stale-socket':
-        // The worker closed an idle keep-alive socket as we reused it: it never saw the request.
-        if (!staleRetried && IDEMPOTENT.has(req.method ?? '') && isReplayable(plan)) {
-          staleRetried = true;
-          pinned = worker;
-          continue;
-        }
-        respondError(global, req, res, 'ERR_WORKER_RESPONSE', 502, `${worker.name}: ${outcome.error.message}`, outcome.error);
-        return;
-      case 'timeout':
-        if (balancer.failontimeout) balancer.markError(worker, 'response timeout (failontimeout)');
-        respondError(global, req, res, 'ERR_WORKER_TIMEOUT', 504, `${worker.name}: no response within ${worker.timeoutMs} ms`, outcome.error);
-        return;
-      case 'failed':
-        respondError(global, req, res, 'ERR_WORKER_RESPONSE', 502, `${worker.name}: ${outcome.error.message}`, outcome.error);
-        return;
-      case 'client-aborted':
-        return;
-      case 'completed':
-      case 'truncated':
-        afterResponse(balancer, worker, outcome);
-        return;
+        break;
     }
   }
+}
+
+/** Elects a worker, waiting if the balancer says so; answers 503 itself when there is none. */
+async function choose(
+  global: GlobalSpec,
+  balancer: Balancer,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  hit: StickyHit | undefined,
+  tried: ReadonlySet<Worker>,
+): Promise<Worker | undefined> {
+  const sel = await selectWaiting(balancer, hit, ctx, tried, res);
+  if (sel.worker || res.destroyed) return sel.worker;
+  if (sel.reason === 'route-unavailable') {
+    respondError(global, req, res, 'ERR_ROUTE_UNAVAILABLE', 503, `${balancer.id}: every worker for route ${hit?.route ?? ''} is unusable`);
+  } else if (sel.reason === 'no-worker') {
+    respondError(global, req, res, 'ERR_NO_WORKER', 503, `${balancer.id}: no usable worker`, undefined, retryAfter(balancer));
+  } else {
+    respondError(global, req, res, 'ERR_QUEUE_FULL', 503,
+      `${balancer.id}: every worker is at its connection limit${sel.reason === 'queue-full' ? ' and the queue is full' : ''}`,
+      undefined, { 'retry-after': '1' });
+  }
+  return undefined;
+}
+
+/** Seconds until the first worker in error may be retried, as a Retry-After header. */
+function retryAfter(balancer: Balancer): Record<string, string> | undefined {
+  const now = balancer.clock.now();
+  let soonest = Infinity;
+  for (const w of balancer.workers) {
+    if (w.inError && !w.stopped) soonest = Math.min(soonest, w.errorTime + w.retryMs - now);
+  }
+  return Number.isFinite(soonest) ? { 'retry-after': String(Math.max(1, Math.ceil(soonest / 1000))) } : undefined;
+}
+
+/**
+ * What to do after an attempt. A connect failure moves on while the worker is now unusable
+ * (Apache; `+I` workers stay usable, so no failover). A failure after the request was sent moves
+ * on only for requests the balancer may re-send. Every retry needs an attempt left, a replayable
+ * body and room in the retry budget.
+ */
+function decide(
+  balancer: Balancer,
+  req: IncomingMessage,
+  plan: BodyPlan,
+  worker: Worker,
+  outcome: Outcome,
+  attempts: number,
+  staleRetried: boolean,
+): Next {
+  const canRetry = (): boolean => isReplayable(plan) && attempts < balancer.maxAttempts && balancer.retryAllowed();
+  const mayResend = (): boolean =>
+    ((balancer.retryon === 'idempotent' && IDEMPOTENT.has(req.method ?? '')) || balancer.replay?.(req) === true) && canRetry();
+  switch (outcome.kind) {
+    case 'connect-failed':
+      balancer.markError(worker, `connect failed: ${errorCode(outcome.error)}`);
+      if (!worker.isUsable() && canRetry()) return { kind: 'retry' };
+      return fail('ERR_WORKER_CONNECT', 503, worker, outcome.error);
+    case 'stale-socket':
+      // The worker closed an idle keep-alive socket as we reused it: it never saw the request.
+      if (!staleRetried && isReplayable(plan) && (IDEMPOTENT.has(req.method ?? '') || balancer.replay?.(req) === true)) {
+        return { kind: 'retry-same' };
+      }
+      return mayResend() ? { kind: 'retry' } : fail('ERR_WORKER_RESPONSE', 502, worker, outcome.error);
+    case 'timeout':
+      if (balancer.failontimeout) balancer.markError(worker, 'response timeout (failontimeout)');
+      return mayResend() ? { kind: 'retry' } : fail('ERR_WORKER_TIMEOUT', 504, worker, outcome.error);
+    case 'failed':
+      return mayResend() ? { kind: 'retry' } : fail('ERR_WORKER_RESPONSE', 502, worker, outcome.error);
+    case 'client-aborted':
+      return { kind: 'done' };
+    case 'completed':
+    case 'truncated':
+      afterResponse(balancer, worker, outcome);
+      return { kind: 'done' };
+  }
+}
+
+function fail(code: ErrorCode, status: number, worker: Worker, error: Error): Next {
+  const message = code === 'ERR_WORKER_TIMEOUT' ? `no response within ${worker.timeoutMs} ms` : error.message;
+  return { kind: 'fail', code, status, message: `${worker.name}: ${message}`, cause: error };
 }
 
 /** Apache's post_request: failonstatus and failontimeout mark the worker after the client got its answer. */

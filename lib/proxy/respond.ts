@@ -17,6 +17,7 @@ export function respondError(
   status: number,
   message: string,
   cause?: unknown,
+  extraHeaders?: Record<string, string>,
 ): void {
   const error = new BalancerError(code, message, status, { cause });
   log.forward('%s %s -> %d %s: %s', req.method, req.url, status, code, message);
@@ -40,6 +41,7 @@ export function respondError(
     'content-type': 'text/plain; charset=utf-8',
     'cache-control': 'no-store',
     ...(global.exposeHeaders && req.balancer ? contextHeaders(req.balancer) : {}),
+    ...extraHeaders,
   };
   res.writeHead(status, headers);
   res.end(`${status} ${STATUS_CODES[status] ?? ''}\n`);

@@ -12,9 +12,10 @@ export interface ClientEnd {
 }
 
 /**
- * One selection; when the scheduler finds no usable worker and the balancer has a `timeout`,
- * waits for one (woken by state changes and retry times, not by polling) until the timeout, or
- * until the client goes away. Like Apache, only the scheduler path is re-run while waiting.
+ * One selection, waiting when it finds nothing: for a usable worker up to the balancer's `timeout`
+ * (like Apache, only the scheduler path is re-run, woken by state changes and retry times rather
+ * than by polling), or, when every candidate is at its `max`, in the balancer's FIFO queue up to
+ * the queue timeout. Stops waiting when the client goes away.
  */
 export async function selectWaiting(
   balancer: Balancer,
@@ -24,14 +25,37 @@ export async function selectWaiting(
   client: ClientEnd,
 ): Promise<Selection> {
   let sel = selectWorker(balancer, hit, ctx, tried);
-  if (sel.worker || sel.reason !== 'no-worker' || balancer.timeoutMs === 0) return sel;
+  if (sel.worker) return sel;
+  if (sel.reason === 'full') return waitForSlot(balancer, hit, ctx, tried, client);
+  if (sel.reason !== 'no-worker' || balancer.timeoutMs === 0) return sel;
   const deadline = balancer.clock.now() + balancer.timeoutMs;
-  while (!sel.worker && balancer.clock.now() < deadline && !client.destroyed) {
-    const wait = balancer.waitForChange(deadline);
-    client.once('close', wait.cancel);
-    await wait.done;
-    client.off('close', wait.cancel);
+  while (!sel.worker && sel.reason === 'no-worker' && balancer.clock.now() < deadline && !client.destroyed) {
+    await until(balancer.waitForChange(deadline), client);
     sel = electBalanced(balancer, ctx, tried);
   }
+  return sel.worker || sel.reason !== 'full' ? sel : waitForSlot(balancer, hit, ctx, tried, client);
+}
+
+async function waitForSlot(
+  balancer: Balancer,
+  hit: StickyHit | undefined,
+  ctx: RequestContext,
+  tried: ReadonlySet<Worker>,
+  client: ClientEnd,
+): Promise<Selection> {
+  const deadline = balancer.clock.now() + balancer.queue.timeoutMs;
+  let sel: Selection = { worker: undefined, reason: 'full' };
+  while (!sel.worker && sel.reason === 'full' && balancer.clock.now() < deadline && !client.destroyed) {
+    const wait = balancer.waitForSlot(deadline);
+    if (!wait) return { worker: undefined, reason: 'queue-full' };
+    await until(wait, client);
+    sel = selectWorker(balancer, hit, ctx, tried);
+  }
   return sel;
+}
+
+async function until(wait: { done: Promise<void>; cancel: () => void }, client: ClientEnd): Promise<void> {
+  client.once('close', wait.cancel);
+  await wait.done;
+  client.off('close', wait.cancel);
 }
