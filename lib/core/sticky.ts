@@ -102,7 +102,8 @@ function findQueryParam(query: string, name: string, scolon: boolean): string | 
 function findCookie(header: string, name: string): string | undefined {
   if (!header.includes(name)) return undefined;
   try {
-    return parseCookie(header, { decode: keepRaw })[name];
+    // Apache also takes "," as a cookie separator (RFC 2965 style headers).
+    return parseCookie(header.includes(',') ? header.replaceAll(',', ';') : header, { decode: keepRaw })[name];
   } catch {
     return undefined; // a malformed Cookie header is ignored, never a 500
   }

@@ -10,11 +10,11 @@ export function normalizePath(path: string): string {
   let trailingSlash = false;
   for (let i = 1; i < segments.length; i++) {
     const seg = segments[i]!;
-    const decoded = seg.length <= 6 ? seg.toLowerCase().replaceAll('%2e', '.') : seg;
     trailingSlash = false;
-    if (decoded === '.') {
+    const dots = dotSegment(seg);
+    if (dots === 1) {
       trailingSlash = true;
-    } else if (decoded === '..') {
+    } else if (dots === 2) {
       out.pop();
       trailingSlash = true;
     } else {
@@ -23,6 +23,22 @@ export function normalizePath(path: string): string {
   }
   return `/${out.join('/')}${trailingSlash && out.length > 0 ? '/' : ''}`;
 }
+
+/**
+ * 1 for ".", 2 for "..", else 0. Percent-encoded dots count, and so does a dot segment with path
+ * parameters ("..;x"): Tomcat resolves "/..;/" as "/../", so passing it on would let a request
+ * escape the mount on the worker.
+ */
+function dotSegment(seg: string): 0 | 1 | 2 {
+  const semi = seg.indexOf(';');
+  const base = semi === -1 ? seg : seg.slice(0, semi);
+  if (base.length > 6) return 0;
+  const d = base.toLowerCase().replaceAll('%2e', '.');
+  return d === '.' ? 1 : d === '..' ? 2 : 0;
+}
+
+/** Encoded "/" or "\\" in a path: refused, like Apache's default AllowEncodedSlashes Off. */
+const ENCODED_SLASH = /%2f|%5c/i;
 
 function joinPath(base: string, rest: string): string {
   if (rest === '') return base;
@@ -38,6 +54,7 @@ export function mapPath(mount: string, target: string, url: string): string | un
   if (url.charCodeAt(0) !== 0x2f /* / */) return undefined;
   const q = url.indexOf('?');
   const rawPath = q === -1 ? url : url.slice(0, q);
+  if (rawPath.indexOf('%') !== -1 && ENCODED_SLASH.test(rawPath)) return undefined;
   const path = normalizePath(rawPath);
   let rest: string;
   if (mount.endsWith('/')) {

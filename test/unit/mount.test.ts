@@ -82,7 +82,14 @@ describe('mapPath: dot segments', () => {
     ['/app', '/app/x/.', '/x/'],
     ['/app', '/app/.../x', '/.../x'],
     ['/app', '/app/..x/y', '/..x/y'],
-    ['/app', '/app/%2e%2e%2fadmin', '/%2e%2e%2fadmin'],
+    // Encoded slashes are refused (Apache's AllowEncodedSlashes Off answers 404).
+    ['/app', '/app/%2e%2e%2fadmin', undefined],
+    ['/app', '/app/a%2Fb', undefined],
+    ['/app', '/app/a%5cb', undefined],
+    // "..;x" is a dot segment to Tomcat: resolved here so it cannot escape the mount on the worker.
+    ['/app', '/app/..;/admin', undefined],
+    ['/app', '/app/x/..;jsessionid=1/y', '/y'],
+    ['/app', '/app/%2e%2e;x/..;/admin', undefined],
   ];
   for (const [mount, url, expected] of cases) {
     it(`${mount}: ${url} → ${JSON.stringify(expected)}`, () => {
