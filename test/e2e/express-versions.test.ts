@@ -1,0 +1,140 @@
+import { after, afterEach, describe, test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import express from 'express';
+import express4 from 'express4';
+import { balancer } from '../../lib/index.js';
+import type { BalancerConfig, BalancerMiddleware } from '../../lib/index.js';
+import { FakeClock } from '../support/clock.js';
+import { startUpstreams, stopAll, type Upstream } from '../support/upstreams.js';
+import { ProcessGuard } from './helpers/guard.js';
+import { assertIdle, listenProxy, type Proxy } from './helpers/proxy.js';
+import { echo, pattern, send, sha256 } from './helpers/client.js';
+
+const guard = new ProcessGuard();
+afterEach(() => guard.assertClean());
+after(() => guard.dispose());
+
+type Host = 'express 5' | 'express 4' | 'node:http';
+
+/** The same middleware in each host: app.use(mw) in Express 5 and 4, a bare server calling mw(req, res). */
+function host(kind: Host, mw: BalancerMiddleware): http.RequestListener {
+  if (kind === 'express 5') {
+    const app = express();
+    app.use(mw);
+    return app;
+  }
+  if (kind === 'express 4') {
+    const app = express4();
+    app.use(mw);
+    return app;
+  }
+  return (req, res) => mw(req, res);
+}
+
+async function start(t: TestContext, listener: http.RequestListener, mw: BalancerMiddleware): Promise<Proxy> {
+  const p = await listenProxy(http.createServer(listener), mw);
+  t.after(() => p.close());
+  return p;
+}
+
+async function upstreams(t: TestContext, ...names: string[]): Promise<Upstream[]> {
+  const ups = await startUpstreams(...names);
+  t.after(() => stopAll(ups));
+  return ups;
+}
+
+function config(...urls: string[]): BalancerConfig {
+  return { balancers: [{ name: 'app', mount: '/app', members: urls.map((url) => ({ url })) }], clock: new FakeClock() };
+}
+
+for (const kind of ['express 5', 'express 4', 'node:http'] as const) {
+  describe(kind, () => {
+    test('forwards GET and POST, fails over a refusing member, passes other paths on', async (t) => {
+      const [a, b] = await upstreams(t, 'a', 'b');
+      await a!.stop();
+      const mw = balancer(config(a!.url, b!.url));
+      const p = await start(t, host(kind, mw), mw);
+
+      const get = await send(p.base, '/app/x?q=1');
+      assert.equal(get.status, 200);
+      assert.equal(echo(get).name, 'b');
+      assert.equal(echo(get).url, '/x?q=1');
+      assert.deepEqual(
+        mw.balancers[0]!.workers.map((w) => w.inError),
+        [true, false],
+      );
+
+      const body = pattern(10_000, 5);
+      const post = await send(p.base, '/app/upload', { method: 'POST', body });
+      assert.equal(post.status, 200);
+      assert.equal(sha256(b!.hits.at(-1)!.body), sha256(body));
+
+      const other = await send(p.base, '/elsewhere');
+      assert.equal(other.status, 404);
+      if (kind === 'node:http') assert.equal(other.body.length, 0, 'without next the middleware answers 404 itself');
+      else assert.match(other.body.toString(), /Cannot GET \/elsewhere/, 'next() reached the Express final handler');
+      assert.equal(b!.hits.length, 2);
+      await assertIdle(mw);
+    });
+
+    test('all members down: 503 from the middleware, not the host', async (t) => {
+      const [a] = await upstreams(t, 'a');
+      await a!.stop();
+      const mw = balancer(config(a!.url));
+      const p = await start(t, host(kind, mw), mw);
+      const r = await send(p.base, '/app/x');
+      assert.equal(r.status, 503);
+      assert.match(r.body.toString(), /^503 Service Unavailable/);
+      assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8');
+      await assertIdle(mw);
+    });
+  });
+}
+
+for (const [kind, make] of [
+  ['express 5', express],
+  ['express 4', express4],
+] as const) {
+  describe(`${kind} specifics`, () => {
+    test('mounted with app.use(prefix, mw): the balancer sees the path below the prefix', async (t) => {
+      const [a] = await upstreams(t, 'a');
+      const mw = balancer(config(a!.url));
+      const app = make();
+      app.use('/api', mw);
+      const p = await start(t, app, mw);
+      const r = await send(p.base, '/api/app/x');
+      assert.equal(r.status, 200);
+      assert.equal(a!.hits.at(-1)!.url, '/x');
+      assert.equal((await send(p.base, '/app/x')).status, 404, 'outside the Express mount');
+      await assertIdle(mw);
+    });
+
+    test('a body parser before the balancer: 500 ERR_BODY_CONSUMED instead of a hang; rawBody is forwarded', async (t) => {
+      const [a] = await upstreams(t, 'a');
+      const mw = balancer(config(a!.url));
+      const app = make();
+      app.use('/app/plain', make.json());
+      app.use(
+        '/app/raw',
+        make.json({
+          verify: (req, _res, buf) => {
+            (req as http.IncomingMessage & { rawBody?: Buffer }).rawBody = buf;
+          },
+        }),
+      );
+      app.use(mw);
+      const p = await start(t, app, mw);
+      const json = '{ "a": 1,   "spaced": true }';
+      const headers = { 'content-type': 'application/json' };
+      const consumed = await send(p.base, '/app/plain', { method: 'POST', body: json, headers, timeoutMs: 3000 });
+      assert.equal(consumed.status, 500);
+      assert.equal(a!.hits.length, 0);
+      const kept = await send(p.base, '/app/raw', { method: 'POST', body: json, headers, timeoutMs: 3000 });
+      assert.equal(kept.status, 200);
+      assert.equal(a!.hits.at(-1)!.body.toString(), json, 'the exact raw bytes, not a re-serialised body');
+      await assertIdle(mw);
+    });
+  });
+}
