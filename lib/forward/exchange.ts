@@ -45,6 +45,9 @@ export class Exchange {
     this.#settle = settle;
     res.on('close', this.#onClientClose);
     res.on('error', this.#onClientError);
+    // A pipelined response still queued behind another never emits 'close' when the client
+    // leaves; the socket does.
+    req.socket.on('close', this.#onClientClose);
   }
 
   get settled(): boolean {
@@ -173,6 +176,7 @@ export class Exchange {
     clearTimeout(this.#connectTimer);
     this.#proxyReq?.setTimeout(0);
     this.#res.off('close', this.#onClientClose);
+    this.#req.socket.off('close', this.#onClientClose);
     this.#res.off('error', this.#onClientError);
     this.#res.off('finish', this.#onClientFinish);
     if (outcome.kind !== 'completed' && outcome.kind !== 'truncated') this.#proxyReq?.destroy();

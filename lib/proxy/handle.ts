@@ -130,8 +130,9 @@ async function choose(
   hit: StickyHit | undefined,
   tried: ReadonlySet<Worker>,
 ): Promise<Worker | undefined> {
-  const sel = await selectWaiting(balancer, hit, ctx, tried, res);
-  if (sel.worker || res.destroyed) return sel.worker;
+  // The socket, not res: a queued pipelined response never closes when the client leaves.
+  const sel = await selectWaiting(balancer, hit, ctx, tried, req.socket);
+  if (sel.worker || req.socket.destroyed) return sel.worker;
   if (sel.reason === 'route-unavailable') {
     respondError(global, req, res, 'ERR_ROUTE_UNAVAILABLE', 503, `${balancer.id}: every worker for route ${hit?.route ?? ''} is unusable`);
   } else if (sel.reason === 'no-worker') {
@@ -235,7 +236,7 @@ function forward(
   ctx: RequestContext,
 ): Promise<Outcome> {
   const { global } = deps;
-  if (res.destroyed) return Promise.resolve({ kind: 'client-aborted', transferred: 0, read: 0 });
+  if (res.destroyed || req.socket.destroyed) return Promise.resolve({ kind: 'client-aborted', transferred: 0, read: 0 });
   return new Promise<Outcome>((settle) => {
     const exchange = new Exchange(req, res, {
       connectTimeoutMs: worker.connectTimeoutMs,
