@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import express from 'express';
-import { balancer, type BalancerMiddleware } from '../../lib/index.js';
+import { balancer, managerRouter, type BalancerMiddleware } from '../../lib/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -189,8 +189,9 @@ export async function start(options: StartOptions = {}): Promise<Started> {
 
   // ---------------------------------------------------------------------------------------------
   // BALANCER-MANAGER MOUNT POINT
-  // The balancer-manager router (lib/manager, `managerRouter`) is mounted here:
-  //   app.use('/balancer-manager', managerRouter(lb));
+  // The balancer-manager router (lib/manager, `managerRouter`) is mounted here. This example listens on
+  // 127.0.0.1 only; a real app puts its own authentication in front: app.use(path, requireAdmin, router).
+  app.use('/balancer-manager', managerRouter(lb));
   // ---------------------------------------------------------------------------------------------
 
   const server = http.createServer(app);
