@@ -40,7 +40,7 @@ export interface MemberOptions {
   retry?: Duration;
   /** Initial status flags in Apache syntax: "+H", "+D +S", "DH" (letters D S I H R N E). */
   status?: string;
-  /** Connect timeout (Apache connectiontimeout). Default: the response timeout, else 10 s. */
+  /** Connect timeout (Apache connectiontimeout). Default: 10 s, or the response timeout if that is shorter. */
   connectiontimeout?: Duration;
   /** Response timeout: socket inactivity while waiting for or reading the answer (Apache timeout). Default 300 s. */
   timeout?: Duration;
@@ -94,7 +94,7 @@ export interface SlowStartOptions {
 
 /** The balancer-set route cookie (Apache needs mod_headers for this; see docs/sticky-sessions.md). */
 export interface RouteCookieOptions {
-  /** Cookie name. Default: the stickysession cookie name, else "ROUTEID". */
+  /** Cookie name. Default "ROUTEID" (never the app's session cookie: name it explicitly to share one). */
   name?: string;
   /** Default "/". */
   path?: string;

@@ -214,8 +214,8 @@ function validateRouteCookie(field: string, b: BalancerOptions): RouteCookieSpec
   const o: RouteCookieOptions = rc === true ? {} : rc;
   if (!isObject(rc === true ? {} : rc)) throw new ConfigError(field, rc, 'is not true or a route cookie object');
   checkKeys(field, o as Record<string, unknown>, ROUTE_COOKIE_KEYS);
-  const stickyCookie = typeof b.stickysession === 'string' ? b.stickysession.split('|')[0]?.trim() : undefined;
-  const name = o.name === undefined ? stickyCookie || 'ROUTEID' : parseToken(`${field}.name`, o.name);
+  // Never defaults to the stickysession name: that is usually the app's own session cookie.
+  const name = o.name === undefined ? 'ROUTEID' : parseToken(`${field}.name`, o.name);
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new ConfigError(`${field}.name`, name, 'is not a cookie name');
   const secrets = o.secret === undefined ? [] : Array.isArray(o.secret) ? o.secret : [o.secret];
   secrets.forEach((s, i) => {

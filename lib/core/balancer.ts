@@ -253,8 +253,11 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    */
   waitForChange(deadline: number): { done: Promise<void>; cancel: () => void } {
     let wake = deadline;
+    const now = this.clock.now();
     for (const w of this.workers) {
-      if (w.inError && !w.stopped) wake = Math.min(wake, w.errorTime + w.errorRetryMs);
+      const due = w.errorTime + w.errorRetryMs;
+      // A due time already past (a draining worker the election skips) would only spin the loop.
+      if (w.inError && !w.stopped && due > now) wake = Math.min(wake, due);
     }
     let cancel = (): void => undefined;
     const done = new Promise<void>((resolve) => {

@@ -150,7 +150,7 @@ function retryAfter(balancer: Balancer): Record<string, string> | undefined {
   const now = balancer.clock.now();
   let soonest = Infinity;
   for (const w of balancer.workers) {
-    if (w.inError && !w.stopped) soonest = Math.min(soonest, w.errorTime + w.retryMs - now);
+    if (w.inError && !w.stopped) soonest = Math.min(soonest, w.errorTime + w.errorRetryMs - now);
   }
   return Number.isFinite(soonest) ? { 'retry-after': String(Math.max(1, Math.ceil(soonest / 1000))) } : undefined;
 }

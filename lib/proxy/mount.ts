@@ -37,8 +37,11 @@ function dotSegment(seg: string): 0 | 1 | 2 {
   return d === '.' ? 1 : d === '..' ? 2 : 0;
 }
 
-/** Encoded "/" or "\\" in a path: refused, like Apache's default AllowEncodedSlashes Off. */
-const ENCODED_SLASH = /%2f|%5c/i;
+/**
+ * Encoded "/" or "\\" in a path is refused, like Apache's default AllowEncodedSlashes Off; so is a
+ * raw "\\", which http-proxy's url.parse turns into "/" after our dot-segment check.
+ */
+const UNSAFE_SLASH = /%2f|%5c|\\/i;
 
 function joinPath(base: string, rest: string): string {
   if (rest === '') return base;
@@ -54,7 +57,7 @@ export function mapPath(mount: string, target: string, url: string): string | un
   if (url.charCodeAt(0) !== 0x2f /* / */) return undefined;
   const q = url.indexOf('?');
   const rawPath = q === -1 ? url : url.slice(0, q);
-  if (rawPath.indexOf('%') !== -1 && ENCODED_SLASH.test(rawPath)) return undefined;
+  if (UNSAFE_SLASH.test(rawPath)) return undefined;
   const path = normalizePath(rawPath);
   let rest: string;
   if (mount.endsWith('/')) {

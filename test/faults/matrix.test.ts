@@ -40,7 +40,13 @@ const rows: Row[] = [
   { fault: 'connection refused (single worker)', refused: true, expect: 503, marked: true },
   { fault: 'reset before any response', behaviour: behaviours.resetBeforeResponse(), expect: 502, marked: false },
   { fault: 'close before the status line', behaviour: behaviours.closeBeforeStatus(), expect: 502, marked: false },
-  { fault: 'response timeout (headers never come)', behaviour: behaviours.hang(), member: { timeout: 150 }, expect: 504, marked: false },
+  {
+    fault: 'response timeout (headers never come)',
+    behaviour: behaviours.hang(),
+    member: { timeout: 150 },
+    expect: 504,
+    marked: false,
+  },
   {
     fault: 'response timeout with failontimeout',
     behaviour: behaviours.hang(),
@@ -49,13 +55,25 @@ const rows: Row[] = [
     expect: 504,
     marked: true,
   },
-  { fault: 'slow headers (stall mid-head)', behaviour: behaviours.slowHeaders(), member: { timeout: 150 }, expect: 504, marked: false },
+  {
+    fault: 'slow headers (stall mid-head)',
+    behaviour: behaviours.slowHeaders(),
+    member: { timeout: 150 },
+    expect: 504,
+    marked: false,
+  },
   { fault: 'death mid-body (content-length)', behaviour: behaviours.dieMidBody(), expect: 'truncated', marked: false },
   { fault: 'death mid-body (chunked)', behaviour: behaviours.dieMidChunked(), expect: 'truncated', marked: false },
   { fault: 'garbage instead of HTTP', behaviour: behaviours.garbage(), expect: 502, marked: false },
   { fault: 'oversized response headers', behaviour: behaviours.hugeHeaders(), expect: 502, marked: false },
   { fault: 'backend 500 passes through', behaviour: behaviours.status(500), expect: 500, marked: false },
-  { fault: 'backend 503 with failonstatus', behaviour: behaviours.status(503), balancer: { failonstatus: [503] }, expect: 503, marked: true },
+  {
+    fault: 'backend 503 with failonstatus',
+    behaviour: behaviours.status(503),
+    balancer: { failonstatus: [503] },
+    expect: 503,
+    marked: true,
+  },
 ];
 
 async function settle(lb: BalancerMiddleware): Promise<void> {
@@ -66,7 +84,9 @@ for (const row of rows) {
   test(`fault matrix: ${row.fault}`, async () => {
     const raw = row.behaviour ? await new RawServer(row.behaviour).start() : undefined;
     const url = raw ? raw.url : `http://127.0.0.1:${await closedPort()}`;
-    const lb = balancer({ balancers: [{ name: 'f', mount: '/f', ...row.balancer, members: [{ url, ...row.member }] }] });
+    const lb = balancer({
+      balancers: [{ name: 'f', mount: '/f', ...row.balancer, members: [{ url, ...row.member }] }],
+    });
     const app = express();
     app.use(lb);
     const srv = await listen(app);
@@ -99,10 +119,16 @@ for (const row of rows) {
 
 test('fault matrix: all workers down → 503 after trying each once, with Retry-After', async () => {
   const ports = [await closedPort(), await closedPort(), await closedPort()];
-  const lb = balancer({ balancers: [{ name: 'f', mount: '/f', members: ports.map((p) => ({ url: `http://127.0.0.1:${p}`, retry: '30s' })) }] });
+  const lb = balancer({
+    balancers: [
+      { name: 'f', mount: '/f', members: ports.map((p) => ({ url: `http://127.0.0.1:${p}`, retry: '30s' })) },
+    ],
+  });
   const srv = await listen((req, res) => lb(req, res));
   try {
-    const r = await new Promise<http.IncomingMessage>((resolve) => http.get(`${srv.base}/f/x`, { agent: false }, resolve));
+    const r = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get(`${srv.base}/f/x`, { agent: false }, resolve),
+    );
     r.resume();
     assert.equal(r.statusCode, 503);
     assert.equal(r.headers['retry-after'], undefined, 'forced recovery made them retryable: no wait to announce');

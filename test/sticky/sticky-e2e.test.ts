@@ -73,12 +73,7 @@ test('redirect chain: a disabled worker hands its sticky traffic to its redirect
 });
 
 test('a redirect loop (a → b → a, both unusable) ends and the request is balanced', async () => {
-  const r = await rig([
-    { status: '+D', redirect: 'node2' },
-    { status: '+D', redirect: 'node1' },
-    {},
-    {},
-  ]);
+  const r = await rig([{ status: '+D', redirect: 'node2' }, { status: '+D', redirect: 'node1' }, {}, {}]);
   try {
     assert.equal(await who(r, 4, '/app/x', 'JSESSIONID=s.node1'), 'c d c d');
   } finally {
@@ -154,14 +149,21 @@ test('route cookie: set when the route changes, honoured afterwards, never overw
     assert.match(route, /^ROUTEID=\.node1; Path=\/; HttpOnly; SameSite=Lax$/);
     const again = await r.get('/app/x', 'ROUTEID=.node1');
     assert.equal(again.from, 'a');
-    assert.deepEqual(again.headers['set-cookie'], ['app=1; Path=/', 'theme=dark'], 'route unchanged: no new route cookie');
+    assert.deepEqual(
+      again.headers['set-cookie'],
+      ['app=1; Path=/', 'theme=dark'],
+      'route unchanged: no new route cookie',
+    );
   } finally {
     await r.close();
   }
 });
 
 test('signed route cookie: forged or unsigned values are ignored, old keys still verify after rotation', async () => {
-  const opts = { stickysession: undefined, routecookie: { secret: ['new-secret-0123456789', 'old-secret-0123456789'] } };
+  const opts = {
+    stickysession: undefined,
+    routecookie: { secret: ['new-secret-0123456789', 'old-secret-0123456789'] },
+  };
   const r = await rig([{}, {}, {}, {}], opts);
   try {
     const first = await r.get('/app/x');
@@ -210,7 +212,13 @@ test('signed route cookie: forged or unsigned values are ignored, old keys still
 test('a malformed Cookie header never fails the request', async () => {
   const r = await rig([{}, {}, {}, {}]);
   try {
-    for (const cookie of ['JSESSIONID', '=;;=', 'JSESSIONID="unterminated', 'JSESSIONID=%E0%A4%A.node2', `JSESSIONID=${'x'.repeat(8000)}.node1`]) {
+    for (const cookie of [
+      'JSESSIONID',
+      '=;;=',
+      'JSESSIONID="unterminated',
+      'JSESSIONID=%E0%A4%A.node2',
+      `JSESSIONID=${'x'.repeat(8000)}.node1`,
+    ]) {
       assert.equal((await r.get('/app/x', cookie)).status, 200, cookie.slice(0, 40));
     }
   } finally {

@@ -24,15 +24,23 @@ export function request(base: string, path: string, opts: RequestOptions = {}): 
     const u = new URL(base);
     const headers: http.OutgoingHttpHeaders = { ...opts.headers };
     if (opts.body !== undefined && !opts.chunked) headers['content-length'] = Buffer.byteLength(opts.body);
-    const req = http.request({ hostname: u.hostname, port: u.port, path, method: opts.method ?? 'GET', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const h = res.headers['x-upstream'];
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), from: typeof h === 'string' ? h : undefined });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { hostname: u.hostname, port: u.port, path, method: opts.method ?? 'GET', headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const h = res.headers['x-upstream'];
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+            from: typeof h === 'string' ? h : undefined,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
     req.setTimeout(opts.timeoutMs ?? 10_000, () => req.destroy(new Error('client timeout')));
     req.on('error', reject);
     if (opts.body !== undefined) {
@@ -48,7 +56,9 @@ export function request(base: string, path: string, opts: RequestOptions = {}): 
 }
 
 /** Listens on an ephemeral loopback port; returns the base URL and a close function. */
-export async function listen(handler: http.RequestListener): Promise<{ base: string; server: http.Server; close: () => Promise<void> }> {
+export async function listen(
+  handler: http.RequestListener,
+): Promise<{ base: string; server: http.Server; close: () => Promise<void> }> {
   const server = http.createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const { port } = server.address() as AddressInfo;

@@ -77,7 +77,13 @@ export class Upstream {
       if (mode === 'reset') return void req.socket.resetAndDestroy();
       if (mode === 'hang') return;
       const status = typeof mode === 'object' ? mode.status : 200;
-      const payload = JSON.stringify({ name: this.name, method: req.method, url: req.url, bytes: body.length, body: body.length <= 64 ? body.toString() : undefined });
+      const payload = JSON.stringify({
+        name: this.name,
+        method: req.method,
+        url: req.url,
+        bytes: body.length,
+        body: body.length <= 64 ? body.toString() : undefined,
+      });
       const send = (): void => {
         const extra = typeof mode === 'object' ? mode.headers : undefined;
         res.writeHead(status, { 'content-type': 'application/json', 'x-upstream': this.name, ...extra });

@@ -160,3 +160,11 @@ describe('normalizePath', () => {
     assert.equal(normalizePath(p), p);
   });
 });
+
+describe('mapPath: raw backslashes', () => {
+  it('refuses "\\" in the path (http-proxy would turn it into "/" after the dot-segment check)', () => {
+    assert.equal(mapPath('/app', '/', '/app/..\\secret'), undefined);
+    assert.equal(mapPath('/app', '/', '/app/a\\b'), undefined);
+    assert.equal(mapPath('/app', '/', '/app/a?q=\\'), '/a?q=\\');
+  });
+});

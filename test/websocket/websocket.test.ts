@@ -8,7 +8,9 @@ import { balancer, type BalancerMiddleware } from '../../lib/index.js';
 import { closedPort } from '../support/upstreams.js';
 
 /** A real ws echo backend that prefixes its name and records the handshake headers. */
-async function wsBackend(name: string): Promise<{ url: string; heads: http.IncomingHttpHeaders[]; close: () => Promise<void> }> {
+async function wsBackend(
+  name: string,
+): Promise<{ url: string; heads: http.IncomingHttpHeaders[]; close: () => Promise<void> }> {
   const server = http.createServer((_req, res) => res.end(name));
   const wss = new WebSocketServer({ server });
   const heads: http.IncomingHttpHeaders[] = [];
@@ -31,7 +33,9 @@ async function wsBackend(name: string): Promise<{ url: string; heads: http.Incom
   };
 }
 
-async function front(lb: BalancerMiddleware): Promise<{ port: number; server: http.Server; close: () => Promise<void> }> {
+async function front(
+  lb: BalancerMiddleware,
+): Promise<{ port: number; server: http.Server; close: () => Promise<void> }> {
   const app = express();
   app.use(lb);
   const server = lb.attach(http.createServer(app));
