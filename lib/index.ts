@@ -42,3 +42,12 @@ export type {
 export type { ChangeSet, WorkerEdit, BalancerEdit, AdminLetter } from './core/admin.js';
 export { FileStore, StoreError } from './store/file-store.js';
 export type { StoreErrorCode } from './store/file-store.js';
+export { watchHealth, healthOf, BalancerHealth } from './health/monitor.js';
+export { HealthChecker } from './health/checker.js';
+export { OutlierDetector } from './health/outlier.js';
+export { drainWorker } from './health/drain.js';
+export { WORKER_EVENTS, onWorkerEvents } from './health/events.js';
+export type { WorkerEvent, WorkerEventName, WorkerEvents } from './health/events.js';
+export type { CheckResult } from './health/result.js';
+export type { HealthCheckSpec, OutlierSpec, SlowStartSpec, HcMethod } from './health/spec.js';
+export type { OutlierOptions, SlowStartOptions } from './config/options.js';

@@ -12,6 +12,8 @@ import { handleRequest, type HandlerDeps } from './proxy/handle.js';
 import { handleUpgrade } from './proxy/upgrade.js';
 import { respondError } from './proxy/respond.js';
 import { log } from './debug.js';
+import { watchHealth } from './health/monitor.js';
+import { drainWorker } from './health/drain.js';
 
 export type NextFunction = (err?: unknown) => void;
 
@@ -39,6 +41,11 @@ export interface BalancerMiddleware {
    * (default 10 s), then closes every pooled worker socket.
    */
   close(timeoutMs?: number): Promise<void>;
+  /**
+   * Drains one worker: sets its N flag and waits until none of its requests is in flight, up to
+   * `timeoutMs` (default 30 s). True when drained; false on the deadline or for an unknown name.
+   */
+  drain(balancer: string, worker: string, timeoutMs?: number): Promise<boolean>;
   /** Settles once stored admin state is applied; rejects (e.g. a corrupt state file) if it could not be. */
   readonly ready: Promise<void>;
   /** Where admin edits are kept (config.store; memory by default). */
@@ -50,6 +57,8 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   const { global, balancers: specs } = validateConfig(config);
   const balancers = specs.map((s) => new Balancer(s, global.clock, global.random));
   const agents = new AgentPool(global.keepAliveIdleMs);
+  // Worker events, slow start, outlier ejection and active checks (lib/health), stopped by close().
+  const health = balancers.map((b) => watchHealth(b));
   const deps: HandlerDeps = { global, engine: new ProxyEngine(), agents };
   let closed = false;
   // Stored admin state (manager edits, added workers) applies before the first request is balanced.
@@ -135,9 +144,18 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
     attach: { value: attach },
     ready: { value: ready },
     store: { value: global.store },
+    drain: {
+      value: async (name: string, worker: string, timeoutMs?: number): Promise<boolean> => {
+        const b = byName.get(name.replace(/^balancer:\/\//, '').toLowerCase());
+        const w = b?.worker(worker);
+        return b && w ? drainWorker(b, w, timeoutMs) : false;
+      },
+    },
     close: {
       value: async (timeoutMs = 10_000): Promise<void> => {
         closed = true;
+        // No check may start (or keep a socket open) once closing has begun.
+        for (const h of health) h.stop();
         // WebSockets live until a side closes; waiting for them would only delay the deadline.
         for (const s of openUpgrades) s.destroy();
         const deadline = global.clock.now() + timeoutMs;
@@ -145,6 +163,7 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
           while (b.busy > 0 && global.clock.now() < deadline) await b.waitForChange(deadline).done;
         }
         agents.destroy();
+        await Promise.all(health.map((h) => h.idle()));
       },
     },
   });

@@ -44,7 +44,8 @@ export function onWorkerEvents(balancer: Balancer, listener: (e: WorkerEvent) =>
   };
 }
 
-function bits(letters: string): number {
+/** Status bits from status letters ("EC" → E|C), for statechange events. */
+export function statusBits(letters: string): number {
   let out = 0;
   for (const ch of letters) if (isStatusLetter(ch)) out |= bitOf(ch);
   return out;
@@ -60,8 +61,8 @@ export const OUT_OF_SERVICE = DISABLED | STOPPED | IN_ERROR | HC_FAIL;
 export function translateStateChange(balancer: Balancer, e: WorkerStateEvent): void {
   const worker = balancer.worker(e.worker);
   if (!worker) return;
-  const from = bits(e.from);
-  const to = bits(e.to);
+  const from = statusBits(e.from);
+  const to = statusBits(e.to);
   if (!(from & IN_ERROR) && to & IN_ERROR) emitWorkerEvent(balancer, 'worker-error', worker, e.reason);
   if (from & (IN_ERROR | HC_FAIL) && !(to & OUT_OF_SERVICE)) emitWorkerEvent(balancer, 'worker-recovered', worker, e.reason);
 }
