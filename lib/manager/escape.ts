@@ -3,11 +3,20 @@
  * manager or the request is escaped). Control characters cannot be written in XML 1.0 at all and
  * are invisible in HTML, so they are shown as a visible "\xHH" in both.
  */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 const MARKUP: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+/** C0 controls, DEL and C1 controls. */
+export function isControl(code: number): boolean {
+  return code <= 0x1f || (code >= 0x7f && code <= 0x9f);
+}
+
 function visibleControls(s: string): string {
-  return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  let out = '';
+  for (const ch of s) {
+    const code = ch.charCodeAt(0);
+    out += isControl(code) ? `\\x${code.toString(16).padStart(2, '0')}` : ch;
+  }
+  return out;
 }
 
 /** For HTML text and double- or single-quoted attribute values. */

@@ -66,7 +66,10 @@ export function managerRouter(lb: ManagedBalancers, options: ManagerOptions = {}
 
 function internalError(res: ServerResponse, err: unknown): void {
   managerLog('internal error: %s', (err as Error).stack ?? String(err));
-  if (res.headersSent) return void res.destroy();
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
   sendJson(res, 500, { error: { code: 'ERR_MANAGER_INTERNAL', message: 'internal error', field: null } });
 }
 
@@ -74,7 +77,10 @@ async function handle(ctx: Ctx, req: Req, res: ServerResponse, next: NextFunctio
   const url = new URL(req.url ?? '/', 'http://manager.invalid');
   if (url.pathname === '/' || url.pathname === '') return page(ctx, req, res, url);
   if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return api(ctx, req, res, url);
-  if (next) return next();
+  if (next) {
+    next();
+    return;
+  }
   setSecurityHeaders(res);
   sendJson(res, 404, { error: { code: 'ERR_MANAGER_NOT_FOUND', message: 'no such manager page', field: null } });
 }
@@ -135,7 +141,10 @@ function wantsJson(req: IncomingMessage): boolean {
 
 async function page(ctx: Ctx, req: Req, res: ServerResponse, url: URL): Promise<void> {
   const method = req.method ?? 'GET';
-  if (method === 'GET' || method === 'HEAD') return view(ctx, req, res, url);
+  if (method === 'GET' || method === 'HEAD') {
+    view(ctx, req, res, url);
+    return;
+  }
   if (method === 'POST') return formPost(ctx, req, res);
   res.setHeader('Allow', 'GET, HEAD, POST');
   sendJson(res, 405, errorBody(new ManagerError('ERR_MANAGER_METHOD', 405, `${method} is not allowed here`)));
@@ -200,7 +209,10 @@ async function formPost(ctx: Ctx, req: Req, res: ServerResponse): Promise<void> 
     checkNonce(b, fields.nonce);
     const { change } = parseFormChange(fields);
     await commit(ctx, req, b, change);
-    if (json || wantsJson(req)) return sendJson(res, 200, { balancer: balancerSnapshot(b, false) });
+    if (json || wantsJson(req)) {
+      sendJson(res, 200, { balancer: balancerSnapshot(b, false) });
+      return;
+    }
     const query = `b=${encodeURIComponent(b.name)}${change.worker === undefined ? '' : `&w=${encodeURIComponent(findWorker(b, change.worker)?.name ?? '')}`}`;
     setSecurityHeaders(res);
     res.writeHead(303, { Location: `${ownPath(req)}?${query}&saved=1`, 'Content-Length': 0 });
@@ -208,7 +220,10 @@ async function formPost(ctx: Ctx, req: Req, res: ServerResponse): Promise<void> 
   } catch (err) {
     const e = asManagerError(err, true);
     managerLog('refused %s %s: %s', req.method, ownPath(req), e.message);
-    if (json || wantsJson(req)) return sendJson(res, e.status, errorBody(e));
+    if (json || wantsJson(req)) {
+      sendJson(res, e.status, errorBody(e));
+      return;
+    }
     formError(ctx, req, res, e, fields);
   }
 }
@@ -283,7 +298,7 @@ function audit(
   }
   const event: AuditEvent = {
     time: new Date().toISOString(),
-    address: req.socket?.remoteAddress,
+    address: req.socket.remoteAddress,
     actor,
     balancer: b.id,
     worker: change.worker === undefined ? undefined : (findWorker(b, change.worker)?.name ?? change.worker),
@@ -327,18 +342,25 @@ async function api(ctx: Ctx, req: Req, res: ServerResponse, url: URL): Promise<v
     const [top, name, sub, worker, ...rest] = segments(url);
     const method = req.method ?? 'GET';
     const read = method === 'GET' || method === 'HEAD';
-    if (top === undefined)
-      return read ? sendJson(res, 200, buildSnapshot(ctx.lb, ctx.opts.readOnly)) : notAllowed('GET, HEAD');
-    if (top !== 'balancers' || rest.length > 0 || (sub !== undefined && sub !== 'workers')) throw notFound();
-    if (name === undefined) {
-      return read
-        ? sendJson(res, 200, { balancers: buildSnapshot(ctx.lb, ctx.opts.readOnly).balancers })
-        : notAllowed('GET, HEAD');
+    if (top === undefined || (top === 'balancers' && name === undefined)) {
+      if (!read) notAllowed('GET, HEAD');
+      const snap = buildSnapshot(ctx.lb, ctx.opts.readOnly);
+      sendJson(res, 200, top === undefined ? snap : { balancers: snap.balancers });
+      return;
+    }
+    if (top !== 'balancers' || name === undefined || rest.length > 0 || (sub !== undefined && sub !== 'workers')) {
+      throw notFound();
     }
     const b = findBalancer(ctx, balancerName(name, 'balancer'), 'balancer');
-    if (sub === undefined) return await balancerResource(ctx, req, res, b, read, method);
-    if (worker === undefined) return await workersResource(ctx, req, res, b, read, method);
-    return await workerResource(ctx, req, res, b, worker, read, method);
+    if (sub === undefined) {
+      await balancerResource(ctx, req, res, b, read, method);
+      return;
+    }
+    if (worker === undefined) {
+      await workersResource(ctx, req, res, b, read, method);
+      return;
+    }
+    await workerResource(ctx, req, res, b, worker, read, method);
   } catch (err) {
     const e = asManagerError(err, false);
     if (e instanceof NotAllowed) res.setHeader('Allow', e.allow);
@@ -382,7 +404,10 @@ async function balancerResource(
   read: boolean,
   method: string,
 ): Promise<void> {
-  if (read) return sendJson(res, 200, { balancer: balancerSnapshot(b, ctx.opts.readOnly) });
+  if (read) {
+    sendJson(res, 200, { balancer: balancerSnapshot(b, ctx.opts.readOnly) });
+    return;
+  }
   if (method !== 'PATCH' && method !== 'POST') notAllowed('GET, HEAD, PATCH, POST');
   const fields = await jsonChange(ctx, req, b);
   await commit(ctx, req, b, { balancer: b.name, balancerEdit: parseJsonBalancerEdit(fields) });
@@ -397,7 +422,10 @@ async function workersResource(
   read: boolean,
   method: string,
 ): Promise<void> {
-  if (read) return sendJson(res, 200, { workers: balancerSnapshot(b, ctx.opts.readOnly).workers });
+  if (read) {
+    sendJson(res, 200, { workers: balancerSnapshot(b, ctx.opts.readOnly).workers });
+    return;
+  }
   if (method !== 'POST') notAllowed('GET, HEAD, POST');
   const fields = await jsonChange(ctx, req, b);
   const url = parseJsonAddWorker(fields);
@@ -418,7 +446,10 @@ async function workerResource(
 ): Promise<void> {
   const w = findWorker(b, name);
   if (!w) throw new ManagerError('ERR_MANAGER_NOT_FOUND', 404, `${b.id} has no worker ${name}`, 'worker');
-  if (read) return sendJson(res, 200, { worker: workerSnapshot(b, w) });
+  if (read) {
+    sendJson(res, 200, { worker: workerSnapshot(b, w) });
+    return;
+  }
   if (method !== 'PATCH' && method !== 'POST') notAllowed('GET, HEAD, PATCH, POST');
   const fields = await jsonChange(ctx, req, b);
   await commit(ctx, req, b, { balancer: b.name, worker: w.name, workerEdit: parseJsonWorkerEdit(fields) });

@@ -1,8 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { balancer, managerRouter } from '../../lib/index.js';
-import type { AuditEvent } from '../../lib/index.js';
+import type { AuditEvent, BalancerSnapshot, ManagerSnapshot } from '../../lib/index.js';
+
+interface ErrorBody {
+  error: { code: string; message: string; field: string | null };
+}
 import { listen, request } from '../support/http.js';
 import { startUpstreams, stopAll } from '../support/upstreams.js';
 import { api, get, nonceOf, postForm, setup, traffic, workerUrl } from './helpers.js';
@@ -27,7 +30,7 @@ describe('mounting', () => {
         assert.deepEqual(await traffic(s, 4), ['a', 'c', 'a', 'c']);
         const api1 = await get(`${s.manager}/api`);
         assert.equal(api1.status, 200);
-        assert.equal(JSON.parse(api1.body).balancers[0].workers[1].status, 'D');
+        assert.equal((JSON.parse(api1.body) as ManagerSnapshot).balancers[0]!.workers[1]!.status, 'D');
       });
     }
   }
@@ -187,7 +190,7 @@ describe('refusals: 4xx with the reason, nothing half-applied, no crash', () => 
       body: '{"nonce":',
     });
     assert.equal(notJson.status, 400);
-    assert.equal(JSON.parse(notJson.body).error.code, 'ERR_MANAGER_BODY');
+    assert.equal((JSON.parse(notJson.body) as ErrorBody).error.code, 'ERR_MANAGER_BODY');
   });
 });
 
@@ -228,7 +231,7 @@ describe('JSON API', () => {
     const s = await setup(t);
     const r = await postForm(s, { b_max: '1' }, { headers: { accept: 'application/json' } });
     assert.equal(r.status, 200);
-    assert.equal(JSON.parse(r.body).balancer.maxattempts, 1);
+    assert.equal((JSON.parse(r.body) as { balancer: BalancerSnapshot }).balancer.maxattempts, 1);
   });
 });
 
@@ -281,13 +284,13 @@ describe('ready: requests wait for stored state', () => {
         await gate;
         return { version: 3, workers: [{ name: a!.url, status: 'D' }], added: [] };
       },
-      save: async () => undefined,
+      save: () => Promise.resolve(),
     };
     const lb = balancer({
       store,
       balancers: [{ name: 'p', mount: '/app', members: [{ url: a!.url }, { url: b!.url }] }],
     });
-    const srv = await listen(lb as unknown as http.RequestListener);
+    const srv = await listen(lb);
     t.after(async () => {
       await srv.close();
       await lb.close(100);

@@ -11,12 +11,18 @@ export interface XmlElement {
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-// XML 1.0 Char production, minus what we never emit.
-const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+/** Outside XML 1.0's Char production: C0 controls other than tab, LF, CR; U+FFFE, U+FFFF. */
+function forbidden(s: string): boolean {
+  for (const ch of s) {
+    const c = ch.charCodeAt(0);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0xfffe || c === 0xffff) return true;
+  }
+  return false;
+}
 const NAME = /^[A-Za-z_][\w.:-]*/;
 
 function decode(raw: string, where: number): string {
-  if (FORBIDDEN.test(raw)) throw new Error(`forbidden character near ${where}`);
+  if (forbidden(raw)) throw new Error(`forbidden character near ${where}`);
   if (raw.includes('<')) throw new Error(`raw "<" near ${where}`);
   return raw.replace(/&([^;]*);|&/g, (m, ref: string | undefined) => {
     if (ref === undefined) throw new Error(`bare "&" near ${where}`);
@@ -27,7 +33,7 @@ function decode(raw: string, where: number): string {
         ? Number(ref.slice(1))
         : NaN;
     const ch = Number.isNaN(n) ? '' : String.fromCodePoint(n);
-    if (ch === '' || FORBIDDEN.test(ch)) throw new Error(`bad reference &${ref}; near ${where}`);
+    if (ch === '' || forbidden(ch)) throw new Error(`bad reference &${ref}; near ${where}`);
     return ch;
   });
 }
@@ -50,7 +56,7 @@ export function parseXml(xml: string): XmlElement {
     i = gt + 1;
     if (tag.startsWith('/')) {
       const open = stack.pop();
-      if (!open || open.name !== tag.slice(1).trim()) throw new Error(`mismatched </${tag.slice(1)}> at ${lt}`);
+      if (open?.name !== tag.slice(1).trim()) throw new Error(`mismatched </${tag.slice(1)}> at ${lt}`);
       if (stack.length === 0) root = open;
       continue;
     }
@@ -77,7 +83,7 @@ function openTag(tag: string, at: number): XmlElement {
     if (rest === '') break;
     const m = /^([A-Za-z_][\w.:-]*)\s*=\s*("([^"]*)"|'([^']*)')/.exec(rest);
     if (!m) throw new Error(`bad attribute in <${name}> at ${at}`);
-    if (m[1]! in attrs) throw new Error(`duplicate attribute ${m[1]}`);
+    if (Object.hasOwn(attrs, m[1]!)) throw new Error(`duplicate attribute ${m[1]}`);
     attrs[m[1]!] = decode(m[3] ?? m[4] ?? '', at);
     rest = rest.slice(m[0].length);
   }
