@@ -1,5 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import express5 from 'express';
+import express4 from 'express4';
 import { balancer, managerRouter } from '../../lib/index.js';
 import type { AuditEvent, BalancerSnapshot, ManagerSnapshot } from '../../lib/index.js';
 
@@ -191,6 +193,63 @@ describe('refusals: 4xx with the reason, nothing half-applied, no crash', () => 
     });
     assert.equal(notJson.status, 400);
     assert.equal((JSON.parse(notJson.body) as ErrorBody).error.code, 'ERR_MANAGER_BODY');
+  });
+});
+
+describe('request bodies', () => {
+  for (const version of [4, 5] as const) {
+    test(`Express ${version}: a body that express.urlencoded()/express.json() already parsed is used`, async (t) => {
+      const [a, b] = await startUpstreams('a', 'b');
+      t.after(() => stopAll([a!, b!]));
+      const lb = balancer({ balancers: [{ name: 'p', mount: '/app', members: [{ url: a!.url }, { url: b!.url }] }] });
+      const ex = version === 4 ? express4 : express5;
+      const app = ex();
+      app.use(ex.urlencoded({ extended: false }), ex.json());
+      app.use('/m', managerRouter(lb));
+      const srv = await listen(app);
+      t.after(async () => {
+        await srv.close();
+        await lb.close(100);
+      });
+      const nonce = lb.get('p')!.nonce;
+      const form = await request(srv.base, '/m', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: srv.base },
+        body: `b=p&nonce=${nonce}&b_max=0`,
+      });
+      assert.equal(form.status, 303);
+      assert.equal(lb.get('p')!.maxattemptsSet, 0);
+      const json = await request(srv.base, '/m/api/balancers/p', {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', origin: srv.base },
+        body: JSON.stringify({ nonce, maxattempts: 1 }),
+      });
+      assert.equal(json.status, 200);
+      assert.equal(lb.get('p')!.maxattemptsSet, 1);
+    });
+  }
+
+  test('a chunked body over the limit is refused with 413 and nothing changes', async (t) => {
+    const s = await setup(t, { manager: { bodyLimit: 64 } });
+    const r = await request(s.manager, '/balancer-manager', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', referer: s.manager },
+      body: `b=oracle&nonce=${s.lb.balancers[0]!.nonce}&b_max=0&w_wr=${'x'.repeat(100)}`,
+      chunked: true,
+    });
+    assert.equal(r.status, 413);
+    assert.equal(s.lb.balancers[0]!.maxattemptsSet, undefined);
+  });
+
+  test('a repeated field is refused', async (t) => {
+    const s = await setup(t);
+    const r = await request(s.manager, '/balancer-manager', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', referer: s.manager },
+      body: `b=oracle&nonce=${s.lb.balancers[0]!.nonce}&b_max=0&b_max=1`,
+    });
+    assert.equal(r.status, 400);
+    assert.match(r.body, /field b_max is given twice/);
   });
 });
 
