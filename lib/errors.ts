@@ -61,6 +61,8 @@ function describe(value: unknown): string {
     return String(value);
   }
   try {
+    // JSON.stringify returns undefined for functions and symbols, whatever its typing says
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     return JSON.stringify(value) ?? typeof value;
   } catch {
     return typeof value;

@@ -76,9 +76,21 @@ export function parseStatus(field: string, value: unknown): number {
   return bits;
 }
 
+/** One of a fixed set of strings (config values that arrive untyped from JavaScript or JSON). */
+export function parseOneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(field, value, `is not ${allowed.map((a) => JSON.stringify(a)).join(', ').replace(/, ([^,]*)$/, ' or $1')}`);
+  }
+  return value as T;
+}
+
 /** failonstatus: "500,503" or "500 503" or [500, 503]. */
 export function parseStatusList(field: string, value: unknown): Set<number> {
-  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : null;
+  const items: unknown[] | null = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.split(/[\s,]+/).filter(Boolean)
+      : null;
   if (!items) throw new ConfigError(field, value, 'is not a list of HTTP status codes');
   const out = new Set<number>();
   for (const item of items) {

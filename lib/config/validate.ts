@@ -12,6 +12,7 @@ import {
   parseDuration,
   parseInteger,
   parseLoadfactor,
+  parseOneOf,
   parseStatus,
   parseStatusList,
   parseToken,
@@ -132,7 +133,7 @@ function validateSeparator(field: string, value: unknown): string | undefined {
 
 function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
   if (!isObject(b)) throw new ConfigError(path, b, 'is not a balancer object');
-  checkKeys(path, b as unknown as Record<string, unknown>, BALANCER_KEYS);
+  checkKeys(path, b, BALANCER_KEYS);
   if (typeof b.name !== 'string' || !/^[A-Za-z0-9._~-]{1,95}$/.test(b.name)) {
     throw new ConfigError(`${path}.name`, b.name, 'is not 1..95 letters, digits or . _ ~ -');
   }
@@ -179,10 +180,7 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
 }
 
 function validateRetry(path: string, b: BalancerOptions): Pick<BalancerSpec, 'retryon' | 'replay' | 'retrybudget' | 'queue'> {
-  const retryon = b.retryon ?? 'connect';
-  if (retryon !== 'connect' && retryon !== 'idempotent') {
-    throw new ConfigError(`${path}.retryon`, retryon, 'is not "connect" or "idempotent"');
-  }
+  const retryon = parseOneOf(`${path}.retryon`, b.retryon ?? 'connect', ['connect', 'idempotent'] as const);
   if (b.replay !== undefined && typeof b.replay !== 'function') throw new ConfigError(`${path}.replay`, b.replay, 'is not a function');
   const budget = b.retrybudget ?? {};
   if (!isObject(budget)) throw new ConfigError(`${path}.retrybudget`, budget, 'is not { percent, min }');
@@ -226,10 +224,7 @@ function validateRouteCookie(field: string, b: BalancerOptions): RouteCookieSpec
   if (secrets.length > 0 && (b.stickysessionsep === false || b.stickysessionsep === 'Off' || b.stickysessionsep === 'off')) {
     throw new ConfigError(`${field}.secret`, '(hidden)', 'needs a stickysessionsep (the signature goes before it)');
   }
-  const sameSite = o.sameSite ?? 'Lax';
-  if (sameSite !== 'Strict' && sameSite !== 'Lax' && sameSite !== 'None') {
-    throw new ConfigError(`${field}.sameSite`, sameSite, 'is not "Strict", "Lax" or "None"');
-  }
+  const sameSite = parseOneOf(`${field}.sameSite`, o.sameSite ?? 'Lax', ['Strict', 'Lax', 'None'] as const);
   const str = (k: 'path' | 'domain', v: unknown): string => {
     if (typeof v !== 'string' || !/^[\x21-\x3a\x3c-\x7e]+$/.test(v)) throw new ConfigError(`${field}.${k}`, v, 'is not a cookie attribute value');
     return v;
@@ -249,7 +244,7 @@ function validateRouteCookie(field: string, b: BalancerOptions): RouteCookieSpec
 /** Validates one member; also used by the manager when a worker is added at run time. */
 export function validateMember(path: string, m: MemberOptions): MemberSpec {
   if (!isObject(m)) throw new ConfigError(path, m, 'is not a member object with a url');
-  checkKeys(path, m as unknown as Record<string, unknown>, MEMBER_KEYS);
+  checkKeys(path, m, MEMBER_KEYS);
   const url = parseWorkerUrl(`${path}.url`, m.url);
   const basePath = url.pathname.replace(/\/+$/, '');
   const timeoutMs = m.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(`${path}.timeout`, m.timeout, 1);

@@ -167,9 +167,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   forceRecovery(): void {
     if (this.workers.length === 0) return;
     for (const w of this.workers) {
-      if (!w.inError) return;
-      this.retryWorker(w);
-      if (!w.inError) return;
+      if (w.inError) this.retryWorker(w);
+      if (!w.inError) return; // never in error, or its retry time has passed
     }
     if (!this.forcerecovery) return;
     for (const w of this.workers) {

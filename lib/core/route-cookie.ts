@@ -50,7 +50,7 @@ export function routeSetCookie(spec: RouteCookieSpec, balancerId: string, sep: s
  */
 export function verifyRouteValue(spec: RouteCookieSpec, balancerId: string, sep: string, raw: string): string | undefined {
   if (spec.keys.length === 0) return raw;
-  let value = raw;
+  let value: string;
   try {
     value = decodeURIComponent(raw);
   } catch {

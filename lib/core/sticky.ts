@@ -64,7 +64,7 @@ export function resolveSticky(url: string, cookieHeader: string | undefined, opt
 /** Values under the route cookie's name must carry a valid signature when keys are configured. */
 function checked(opts: StickyOptions, name: string, value: string | undefined): string | undefined {
   const rc = opts.routecookie;
-  if (value === undefined || !rc || rc.name !== name || rc.keys.length === 0) return value;
+  if (value === undefined || rc?.name !== name || rc.keys.length === 0) return value;
   return verifyRouteValue(rc, opts.id ?? '', opts.stickysessionsep ?? '.', value);
 }
 

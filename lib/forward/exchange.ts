@@ -61,7 +61,7 @@ export class Exchange {
       return;
     }
     this.#proxyReq = proxyReq;
-    const socket = proxyReq.socket as Socket;
+    const socket = proxyReq.socket!;
     this.#socket = socket;
     this.#writtenAtStart = socket.bytesWritten;
     this.#reused = proxyReq.reusedSocket;

@@ -86,7 +86,9 @@ export class ProxyEngine {
     req.url = path;
     req.headers = headers;
     try {
-      this.#proxy.ws(req, socket, head, this.#options(target, undefined), hooks.onError);
+      this.#proxy.ws(req, socket, head, this.#options(target, undefined), (err: Error) => {
+        hooks.onError(err);
+      });
     } catch (err) {
       hooks.onError(err as Error);
       socket.destroy();

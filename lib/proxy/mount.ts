@@ -4,7 +4,7 @@
  * ones) are resolved first, so "/app/../admin" can never reach a worker as "/admin".
  */
 export function normalizePath(path: string): string {
-  if (path.indexOf('.') === -1 && path.indexOf('%') === -1) return path;
+  if (!path.includes('.') && !path.includes('%')) return path;
   const segments = path.split('/');
   const out: string[] = [];
   let trailingSlash = false;

@@ -5,6 +5,11 @@ import type { GlobalSpec } from '../config/global-spec.js';
 import { contextHeaders } from '../core/context.js';
 import { log } from '../debug.js';
 
+/** Part of an answer already left (or the client is gone): only cutting the connection is left. */
+function started(res: ServerResponse): boolean {
+  return res.headersSent || res.destroyed;
+}
+
 /**
  * Ends a request the balancer could not forward: the app's onError if it has one, else a short
  * plain-text answer. If part of a response already went out, the connection is cut instead.
@@ -21,7 +26,7 @@ export function respondError(
 ): void {
   const error = new BalancerError(code, message, status, { cause });
   log.forward('%s %s -> %d %s: %s', req.method, req.url, status, code, message);
-  if (res.headersSent || res.destroyed) {
+  if (started(res)) {
     res.destroy();
     return;
   }
@@ -31,7 +36,7 @@ export function respondError(
       return;
     } catch (err) {
       log.forward('onError threw: %s', (err as Error).message);
-      if (res.headersSent) {
+      if (started(res)) {
         res.destroy();
         return;
       }

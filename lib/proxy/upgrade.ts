@@ -46,7 +46,10 @@ export async function handleUpgrade(
   for (;;) {
     const sel = await selectWaiting(balancer, hit, ctx, tried, socket);
     if (socket.destroyed) return;
-    if (!sel.worker) return reject(socket, 503, 'Service Unavailable');
+    if (!sel.worker) {
+      reject(socket, 503, 'Service Unavailable');
+      return;
+    }
     const worker = sel.worker;
     ctx.worker = worker.name;
     ctx.workerRoute = worker.route;
@@ -58,7 +61,8 @@ export async function handleUpgrade(
       balancer.markError(worker, `upgrade connect failed: ${(conn as NodeJS.ErrnoException).code ?? conn.message}`);
       tried.add(worker);
       if (!worker.isUsable() && attempts++ < balancer.maxAttempts) continue;
-      return reject(socket, 503, 'Service Unavailable');
+      reject(socket, 503, 'Service Unavailable');
+      return;
     }
     bridge(deps, balancer, worker, path, req, socket, head, conn, open);
     return;
