@@ -56,6 +56,11 @@ export class HealthChecker {
     return this.#running;
   }
 
+  /** True while a check is in flight. */
+  get running(): boolean {
+    return this.#running !== undefined;
+  }
+
   /** Settles when no check is in flight. */
   async idle(): Promise<void> {
     await this.#running;
@@ -126,9 +131,10 @@ export class HealthChecker {
   #pass(result: CheckResult, initial: boolean): void {
     const n = this.spec.passes;
     const reason = initial ? `first health check passed: ${result.reason}` : `${n} passed health check${n > 1 ? 's in a row' : ''}: ${result.reason}`;
+    // Cause before effect: health-passed, then the worker-recovered that clearing the flags emits.
+    emitWorkerEvent(this.balancer, 'health-passed', this.worker, reason);
     this.balancer.setFlag(this.worker, HC_FAIL, false, reason);
     this.balancer.setFlag(this.worker, IN_ERROR, false, reason);
-    emitWorkerEvent(this.balancer, 'health-passed', this.worker, reason);
   }
 
   #nextDelay(): number {
