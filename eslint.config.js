@@ -33,10 +33,11 @@ export default defineConfig(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       // `void x` is the explicit marker for a deliberately ignored value: `void promise` (fire-and-forget,
       // see no-floating-promises below), `return void res.end()` and `() => void (flag = false)`.
-      // Arrow shorthands returning void (`(c) => chunks.push(c)`) are fine too.
+      // Arrow shorthands returning void (`(c) => chunks.push(c)`) and `if (next) return next();` inside
+      // a function that itself returns void (the Connect/Node callback idiom) are fine too.
       '@typescript-eslint/no-confusing-void-expression': [
         'error',
-        { ignoreArrowShorthand: true, ignoreVoidOperator: true },
+        { ignoreArrowShorthand: true, ignoreVoidOperator: true, ignoreVoidReturningFunctions: true },
       ],
       // Keep promise handling strict: a lost rejection in a proxy is a crashed process or a hung client.
       '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: true }],
