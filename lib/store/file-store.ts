@@ -121,7 +121,7 @@ function parseFile(file: string, data: unknown): Map<string, PersistedBalancer> 
   for (const [name, b] of Object.entries(balancers)) {
     const problem = checkBalancer(b);
     if (problem) throw corrupt(file, `balancers.${name}: ${problem}`);
-    out.set(name, b as PersistedBalancer);
+    out.set(name, b);
   }
   return out;
 }
