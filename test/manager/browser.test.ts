@@ -19,7 +19,11 @@ const ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const SCREENSHOT = fileURLToPath(new URL('../../docs/manager.png', import.meta.url));
+// docs/manager.png is refreshed only on request (UPDATE_SCREENSHOT=1), so test runs leave the tree clean.
+const SCREENSHOT =
+  process.env.UPDATE_SCREENSHOT === '1'
+    ? fileURLToPath(new URL('../../docs/manager.png', import.meta.url))
+    : join(tmpdir(), `manager-${process.pid}.png`);
 const skip = existsSync(CHROMIUM)
   ? false
   : `Chromium not found at ${CHROMIUM}: install it (apt-get install -y --no-install-recommends chromium) to run the browser test`;
