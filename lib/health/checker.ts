@@ -130,7 +130,9 @@ export class HealthChecker {
 
   #pass(result: CheckResult, initial: boolean): void {
     const n = this.spec.passes;
-    const reason = initial ? `first health check passed: ${result.reason}` : `${n} passed health check${n > 1 ? 's in a row' : ''}: ${result.reason}`;
+    const reason = initial
+      ? `first health check passed: ${result.reason}`
+      : `${n} passed health check${n > 1 ? 's in a row' : ''}: ${result.reason}`;
     // Cause before effect: health-passed, then the worker-recovered that clearing the flags emits.
     emitWorkerEvent(this.balancer, 'health-passed', this.worker, reason);
     this.balancer.setFlag(this.worker, HC_FAIL, false, reason);

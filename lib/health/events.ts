@@ -28,7 +28,7 @@ export interface WorkerEvent {
   time: number;
 }
 
-export type WorkerEvents = { [K in WorkerEventName]: [WorkerEvent] };
+export type WorkerEvents = Record<WorkerEventName, [WorkerEvent]>;
 
 /** Emits one worker event on its balancer and logs it under express-proxy-balancer:health. */
 export function emitWorkerEvent(balancer: Balancer, type: WorkerEventName, worker: Worker, reason: string): void {
@@ -64,5 +64,6 @@ export function translateStateChange(balancer: Balancer, e: WorkerStateEvent): v
   const from = statusBits(e.from);
   const to = statusBits(e.to);
   if (!(from & IN_ERROR) && to & IN_ERROR) emitWorkerEvent(balancer, 'worker-error', worker, e.reason);
-  if (from & (IN_ERROR | HC_FAIL) && !(to & OUT_OF_SERVICE)) emitWorkerEvent(balancer, 'worker-recovered', worker, e.reason);
+  if (from & (IN_ERROR | HC_FAIL) && !(to & OUT_OF_SERVICE))
+    emitWorkerEvent(balancer, 'worker-recovered', worker, e.reason);
 }

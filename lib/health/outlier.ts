@@ -78,8 +78,13 @@ export class OutlierDetector {
     const b = this.#balancer;
     const now = b.clock.now();
     if (!this.#roomFor(w, spec, now)) {
-      log('%s %s: %d failures in a row, not ejected: %d%% of the workers are out already (panic floor)',
-        b.id, w.name, s.run, spec.maxEjectionPercent);
+      log(
+        '%s %s: %d failures in a row, not ejected: %d%% of the workers are out already (panic floor)',
+        b.id,
+        w.name,
+        s.run,
+        spec.maxEjectionPercent,
+      );
       return;
     }
     if (s.ejections > 0 && now > s.lastEnd) {

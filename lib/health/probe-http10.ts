@@ -66,7 +66,9 @@ export function probeHttp10(
       if (complete || bodyBytes >= BODY_LIMIT) finish();
     });
     socket.once('end', finish);
-    socket.once('error', (err) => (head ? finish() : done(failed(`${size ? 'read' : 'connect'} failed: ${errorCode(err)}`))));
+    socket.once('error', (err) =>
+      head ? finish() : done(failed(`${size ? 'read' : 'connect'} failed: ${errorCode(err)}`)),
+    );
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -6,5 +6,13 @@ export interface CheckResult {
   status?: number;
 }
 
-export const passed = (reason: string, status?: number): CheckResult => ({ ok: true, reason, ...(status && { status }) });
-export const failed = (reason: string, status?: number): CheckResult => ({ ok: false, reason, ...(status && { status }) });
+export const passed = (reason: string, status?: number): CheckResult => ({
+  ok: true,
+  reason,
+  ...(status && { status }),
+});
+export const failed = (reason: string, status?: number): CheckResult => ({
+  ok: false,
+  reason,
+  ...(status && { status }),
+});

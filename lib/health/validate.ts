@@ -1,11 +1,19 @@
 import { ConfigError } from '../errors.js';
 import { parseBoolean, parseDuration, parseInteger } from '../config/parse.js';
-import type { Duration, MemberOptions, OutlierOptions, SlowStartOptions } from '../config/options.js';
+import type { MemberOptions, OutlierOptions, SlowStartOptions } from '../config/options.js';
 import { HC_METHODS, type HcMethod, type HealthCheckSpec, type OutlierSpec, type SlowStartSpec } from './spec.js';
 
 /** Member keys this module owns (validate.ts adds them to the allowed set). */
 export const HEALTH_MEMBER_KEYS = [
-  'hcmethod', 'hcinterval', 'hcpasses', 'hcfails', 'hcuri', 'hcexpect', 'hcbody', 'hctimeout', 'hcbeforetraffic',
+  'hcmethod',
+  'hcinterval',
+  'hcpasses',
+  'hcfails',
+  'hcuri',
+  'hcexpect',
+  'hcbody',
+  'hctimeout',
+  'hcbeforetraffic',
 ] as const;
 
 const DEFAULT_EXPECT: ReadonlySet<number> = new Set(range(200, 399));
@@ -67,9 +75,19 @@ function parseBody(field: string, value: unknown): string | RegExp {
   throw new ConfigError(field, value, 'is not a non-empty string or a RegExp');
 }
 
-function refuseFor(path: string, m: MemberOptions, key: keyof MemberOptions, method: HcMethod, allowed: Set<HcMethod>): void {
+function refuseFor(
+  path: string,
+  m: MemberOptions,
+  key: keyof MemberOptions,
+  method: HcMethod,
+  allowed: Set<HcMethod>,
+): void {
   if (m[key] !== undefined && !allowed.has(method)) {
-    throw new ConfigError(`${path}.${key}`, m[key], `has no effect with hcmethod ${method} (use ${[...allowed].join(', ')})`);
+    throw new ConfigError(
+      `${path}.${key}`,
+      m[key],
+      `has no effect with hcmethod ${method} (use ${[...allowed].join(', ')})`,
+    );
   }
 }
 
@@ -100,12 +118,19 @@ export function validateHealthCheck(path: string, m: MemberOptions, basePath: st
   };
 }
 
-const OUTLIER_KEYS = new Set(['consecutiveFailures', 'failureStatuses', 'baseEjectionTime', 'maxEjectionTime', 'maxEjectionPercent']);
+const OUTLIER_KEYS = new Set([
+  'consecutiveFailures',
+  'failureStatuses',
+  'baseEjectionTime',
+  'maxEjectionTime',
+  'maxEjectionPercent',
+]);
 const SLOWSTART_KEYS = new Set(['window', 'minWeightPercent', 'aggression']);
 
 function checkKeys(field: string, obj: Record<string, unknown>, allowed: Set<string>): void {
   for (const key of Object.keys(obj)) {
-    if (!allowed.has(key)) throw new ConfigError(`${field}.${key}`, obj[key], `is not an option (${[...allowed].join(', ')})`);
+    if (!allowed.has(key))
+      throw new ConfigError(`${field}.${key}`, obj[key], `is not an option (${[...allowed].join(', ')})`);
   }
 }
 
@@ -113,24 +138,39 @@ function checkKeys(field: string, obj: Record<string, unknown>, allowed: Set<str
 export function validateOutlier(field: string, value: unknown): OutlierSpec | null | undefined {
   if (value === undefined) return undefined;
   if (value === false) return null;
-  if (value !== true && !isObject(value)) throw new ConfigError(field, value, 'is not true, false or an outlier options object');
+  if (value !== true && !isObject(value))
+    throw new ConfigError(field, value, 'is not true, false or an outlier options object');
   const o = (value === true ? {} : value) as OutlierOptions;
   checkKeys(field, o as Record<string, unknown>, OUTLIER_KEYS);
-  const baseEjectionMs = o.baseEjectionTime === undefined ? 30_000 : parseDuration(`${field}.baseEjectionTime`, o.baseEjectionTime, 1);
-  const maxEjectionMs = o.maxEjectionTime === undefined ? Math.max(300_000, baseEjectionMs) : parseDuration(`${field}.maxEjectionTime`, o.maxEjectionTime, 1);
+  const baseEjectionMs =
+    o.baseEjectionTime === undefined ? 30_000 : parseDuration(`${field}.baseEjectionTime`, o.baseEjectionTime, 1);
+  const maxEjectionMs =
+    o.maxEjectionTime === undefined
+      ? Math.max(300_000, baseEjectionMs)
+      : parseDuration(`${field}.maxEjectionTime`, o.maxEjectionTime, 1);
   if (maxEjectionMs < baseEjectionMs) {
-    throw new ConfigError(`${field}.maxEjectionTime`, o.maxEjectionTime, `is shorter than baseEjectionTime (${baseEjectionMs} ms)`);
+    throw new ConfigError(
+      `${field}.maxEjectionTime`,
+      o.maxEjectionTime,
+      `is shorter than baseEjectionTime (${baseEjectionMs} ms)`,
+    );
   }
   return {
     // At least 2: a single slow or failed request must never eject a worker (CVE-2012-4557).
     consecutiveFailures:
-      o.consecutiveFailures === undefined ? 5 : parseInteger(`${field}.consecutiveFailures`, o.consecutiveFailures, 2, 1000),
+      o.consecutiveFailures === undefined
+        ? 5
+        : parseInteger(`${field}.consecutiveFailures`, o.consecutiveFailures, 2, 1000),
     failureStatuses:
-      o.failureStatuses === undefined ? new Set(range(500, 599)) : parseStatusSet(`${field}.failureStatuses`, o.failureStatuses),
+      o.failureStatuses === undefined
+        ? new Set(range(500, 599))
+        : parseStatusSet(`${field}.failureStatuses`, o.failureStatuses),
     baseEjectionMs,
     maxEjectionMs,
     maxEjectionPercent:
-      o.maxEjectionPercent === undefined ? 50 : parseInteger(`${field}.maxEjectionPercent`, o.maxEjectionPercent, 0, 100),
+      o.maxEjectionPercent === undefined
+        ? 50
+        : parseInteger(`${field}.maxEjectionPercent`, o.maxEjectionPercent, 0, 100),
   };
 }
 
@@ -145,13 +185,16 @@ function parseNumber(field: string, value: unknown, min: number, max: number): n
 export function validateSlowStart(field: string, value: unknown): SlowStartSpec | null | undefined {
   if (value === undefined) return undefined;
   if (value === false) return null;
-  const o: SlowStartOptions = typeof value === 'number' || typeof value === 'string' ? { window: value as Duration } : (value as SlowStartOptions);
-  if (!isObject(o)) throw new ConfigError(field, value, 'is not a window duration, false or a slow start options object');
-  checkKeys(field, o as unknown as Record<string, unknown>, SLOWSTART_KEYS);
+  if (typeof value !== 'number' && typeof value !== 'string' && !isObject(value)) {
+    throw new ConfigError(field, value, 'is not a window duration, false or a slow start options object');
+  }
+  const o = (isObject(value) ? value : { window: value }) as Partial<SlowStartOptions>;
+  checkKeys(field, o, SLOWSTART_KEYS);
   if (o.window === undefined) throw new ConfigError(`${field}.window`, o.window, 'is required (e.g. "30s")');
   return {
     windowMs: parseDuration(`${field}.window`, o.window, 1),
-    minWeightPercent: o.minWeightPercent === undefined ? 10 : parseNumber(`${field}.minWeightPercent`, o.minWeightPercent, 1, 100),
+    minWeightPercent:
+      o.minWeightPercent === undefined ? 10 : parseNumber(`${field}.minWeightPercent`, o.minWeightPercent, 1, 100),
     aggression: o.aggression === undefined ? 1 : parseNumber(`${field}.aggression`, o.aggression, 0.1, 10),
   };
 }

@@ -199,10 +199,7 @@ describe('active checks: counting and flags', () => {
   });
 
   it('stopped (S) members and members without hcmethod are not checked', async () => {
-    const r = rig([
-      { url: A().url, hcmethod: 'GET', status: '+S' },
-      { url: B().url },
-    ]);
+    const r = rig([{ url: A().url, hcmethod: 'GET', status: '+S' }, { url: B().url }]);
     try {
       assert.equal(r.health.checker(r.w(1)), undefined);
       const hits = A().hits.length;

@@ -11,7 +11,11 @@ const build = (m: Record<string, unknown>, b: Record<string, unknown> = {}, g: R
   validateConfig({ ...g, balancers: [{ name: 'x', mount: '/x', ...b, members: [m] }] });
 
 function refuses(field: string, fn: () => unknown): void {
-  assert.throws(fn, (err: unknown) => err instanceof ConfigError && err.field === field, `expected ConfigError on ${field}`);
+  assert.throws(
+    fn,
+    (err: unknown) => err instanceof ConfigError && err.field === field,
+    `expected ConfigError on ${field}`,
+  );
 }
 
 describe('health check options', () => {
@@ -31,8 +35,14 @@ describe('health check options', () => {
   it('parses every option', () => {
     const hc = build(
       member({
-        hcmethod: 'HEAD11', hcinterval: '2s', hcpasses: 3, hcfails: 2, hcuri: 'ping', hcexpect: '200-204,302',
-        hctimeout: '750ms', hcbeforetraffic: 'On',
+        hcmethod: 'HEAD11',
+        hcinterval: '2s',
+        hcpasses: 3,
+        hcfails: 2,
+        hcuri: 'ping',
+        hcexpect: '200-204,302',
+        hctimeout: '750ms',
+        hcbeforetraffic: 'On',
       }),
     ).balancers[0]!.members[0]!.health!;
     assert.deepEqual(
@@ -76,21 +86,28 @@ describe('outlier and slowstart options', () => {
     const g = build(member({}), {}, { outlier: { consecutiveFailures: 3 }, slowstart: '10s' }).balancers[0]!;
     assert.equal(g.outlier!.consecutiveFailures, 3);
     assert.deepEqual(g.slowstart, { windowMs: 10_000, minWeightPercent: 10, aggression: 1 });
-    const off = build(member({}), { outlier: false, slowstart: false }, { outlier: true, slowstart: '10s' }).balancers[0]!;
+    const off = build(member({}), { outlier: false, slowstart: false }, { outlier: true, slowstart: '10s' })
+      .balancers[0]!;
     assert.equal(off.outlier, undefined);
     assert.equal(off.slowstart, undefined);
   });
 
   it('refuses a single failure as the threshold (CVE-2012-4557) and other bad values', () => {
-    refuses('balancers[0].outlier.consecutiveFailures', () => build(member({}), { outlier: { consecutiveFailures: 1 } }));
+    refuses('balancers[0].outlier.consecutiveFailures', () =>
+      build(member({}), { outlier: { consecutiveFailures: 1 } }),
+    );
     refuses('balancers[0].outlier.maxEjectionTime', () =>
       build(member({}), { outlier: { baseEjectionTime: '60s', maxEjectionTime: '30s' } }),
     );
-    refuses('balancers[0].outlier.maxEjectionPercent', () => build(member({}), { outlier: { maxEjectionPercent: 101 } }));
+    refuses('balancers[0].outlier.maxEjectionPercent', () =>
+      build(member({}), { outlier: { maxEjectionPercent: 101 } }),
+    );
     refuses('balancers[0].outlier.consecutive', () => build(member({}), { outlier: { consecutive: 3 } }));
     refuses('outlier', () => build(member({}), {}, { outlier: 'yes' }));
     refuses('balancers[0].slowstart.window', () => build(member({}), { slowstart: { minWeightPercent: 5 } }));
-    refuses('balancers[0].slowstart.minWeightPercent', () => build(member({}), { slowstart: { window: '1s', minWeightPercent: 0 } }));
+    refuses('balancers[0].slowstart.minWeightPercent', () =>
+      build(member({}), { slowstart: { window: '1s', minWeightPercent: 0 } }),
+    );
     refuses('slowstart.window', () => build(member({}), {}, { slowstart: '5' }));
   });
 });

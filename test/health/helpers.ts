@@ -21,8 +21,8 @@ export interface Rig {
   flags(i: number): string;
   /** Runs worker i's check now and returns whether it passed. */
   check(i: number): Promise<boolean | undefined>;
-  /** n balanced selections (released at once); the picked workers' indexes as letters. */
-  picks(n: number): string;
+  /** n balanced selections (released at once, each moving `bytes` in); the picked workers' letters. */
+  picks(n: number, bytes?: number): string;
   stop(): void;
 }
 
@@ -48,7 +48,7 @@ export function rig(
     w,
     flags: (i) => statusLetters(w(i).status),
     check: async (i) => (await health.checker(w(i))!.check())?.ok,
-    picks: (n) => {
+    picks: (n, bytes = 0) => {
       const out: string[] = [];
       for (let k = 0; k < n; k++) {
         const sel = selectWorker(b, undefined, createContext(b.id), undefined);
@@ -57,7 +57,7 @@ export function rig(
           continue;
         }
         b.acquire(sel.worker);
-        b.release(sel.worker, { kind: 'completed', status: 200, transferred: 0, read: 0 }, 'GET');
+        b.release(sel.worker, { kind: 'completed', status: 200, transferred: bytes, read: bytes }, 'GET');
         out.push(letter(sel.worker));
       }
       return out.join(' ');

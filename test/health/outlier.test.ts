@@ -32,7 +32,9 @@ async function front(outlier: OutlierOptions, member: Record<string, unknown> = 
   const mw = balancer({
     clock,
     random: seededRandom(1),
-    balancers: [{ name: 'o', mount: '/app', outlier, members: ups.slice(0, count).map((u) => ({ url: u.url, ...member })) }],
+    balancers: [
+      { name: 'o', mount: '/app', outlier, members: ups.slice(0, count).map((u) => ({ url: u.url, ...member })) },
+    ],
   });
   const ejected: WorkerEvent[] = [];
   mw.balancers[0]!.on('worker-ejected', (e) => ejected.push(e));
@@ -61,7 +63,10 @@ describe('outlier ejection', () => {
       assert.doesNotMatch(names(await sequence(f.base, 3)), /b/);
       const b = f.mw.balancers[0]!.workers[1]!;
       assert.equal(b.inError, true);
-      assert.match(f.ejected[0]!.reason, /3 failures in a row \(last: status 500\): ejected for 10000 ms \(ejection 1\)/);
+      assert.match(
+        f.ejected[0]!.reason,
+        /3 failures in a row \(last: status 500\): ejected for 10000 ms \(ejection 1\)/,
+      );
       f.clock.advance(9999);
       assert.doesNotMatch(names(await sequence(f.base, 4)), /b/);
       f.clock.advance(1);
