@@ -11,7 +11,8 @@ import type { OutlierSpec, SlowStartSpec } from '../health/spec.js';
 import { getScheduler } from '../schedulers/registry.js';
 import { BalancerError } from '../errors.js';
 import { log } from '../debug.js';
-import { Worker } from './worker.js';
+import { Worker, type WorkerObserver } from './worker.js';
+import type { ElectionCache } from './election.js';
 import { IN_ERROR, statusLetters } from './status.js';
 import { emitWorkerEvent } from '../health/events.js';
 
@@ -45,7 +46,7 @@ export interface BalancerEvents extends WorkerEvents {
  * scheduler instance. Every field the request path reads is plain data; changes go through the
  * methods below so caches stay right and every state change is logged and emitted once.
  */
-export class Balancer extends EventEmitter<BalancerEvents> {
+export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObserver {
   /** Lower-case name without the scheme. */
   readonly name: string;
   /** "balancer://name", as BALANCER_NAME. */
@@ -87,8 +88,16 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** Requests currently on a second or later attempt. */
   retrying = 0;
 
+  /** The election's last result and what it depends on (lib/core/election.ts). @internal */
+  election: ElectionCache | undefined;
+
   readonly #defaultMaxAttempts: number;
   #tiers: Worker[][] | undefined;
+  /** Bumped by every change that can change an election's result; see `version`. */
+  #version = 0;
+  /** forceRecovery() found a worker not in error at this version; nothing to do before #recoveryDue. */
+  #recoveryVersion = -1;
+  #recoveryDue = 0;
   readonly #waiters = new Set<() => void>();
   /** Requests waiting for a worker with a free slot, first come first served. */
   readonly #slotWaiters: (() => void)[] = [];
@@ -122,7 +131,29 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.queue = spec.queue;
     this.maxWorkers = spec.members.length + spec.growth;
     this.#defaultMaxAttempts = Math.max(0, spec.members.length - 1);
-    for (const m of spec.members) this.workers.push(new Worker(m));
+    for (const m of spec.members) this.#adopt(new Worker(m));
+  }
+
+  /**
+   * Changes whenever something an election depends on may have changed: a status flag, an lbset,
+   * a loadfactor, a slow-start ramp (all told by the Worker's setters, whoever writes them), an
+   * error period (markError), a worker added, or a worker reaching or leaving its `max`. Retry
+   * times are the other input: the election cache keeps the earliest one it must act on.
+   */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** WorkerObserver: one of this balancer's workers changed an election input. @internal */
+  workerChanged(_w: Worker, tiers: boolean): void {
+    this.#version++;
+    if (tiers) this.#tiers = undefined;
+  }
+
+  #adopt(w: Worker): void {
+    w.observer = this;
+    this.workers.push(w);
+    this.#version++;
   }
 
   /** Extra attempts after the first (Apache maxattempts; default configured members − 1). */
@@ -166,9 +197,22 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    */
   forceRecovery(): void {
     if (this.workers.length === 0) return;
+    // Nothing changed since a walk stopped at a worker not in error, and no retry time before it
+    // has come: the walk would do nothing again (it runs on every selection; keep it O(1)).
+    const v = this.#version;
+    if (this.#recoveryVersion === v && (this.#recoveryDue === Infinity || this.clock.now() < this.#recoveryDue)) return;
+    let due = Infinity;
     for (const w of this.workers) {
       if (w.inError) this.retryWorker(w);
-      if (!w.inError) return; // never in error, or its retry time has passed
+      if (!w.inError) {
+        // never in error, or its retry time has passed
+        if (this.#version === v) {
+          this.#recoveryVersion = v;
+          this.#recoveryDue = due;
+        }
+        return;
+      }
+      if (!w.stopped) due = Math.min(due, w.errorTime + w.errorRetryMs);
     }
     if (!this.forcerecovery) return;
     for (const w of this.workers) {
@@ -181,6 +225,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   markError(w: Worker, reason: string): void {
     if (w.ignoresErrors) return;
     w.errorTime = this.clock.now();
+    // A new error period moves the retry time even when the status stays E.
+    this.#version++;
     this.#setStatus(w, w.status | IN_ERROR, reason);
   }
 
@@ -202,6 +248,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   /** Changes the scheduler; its state starts afresh (Apache resets on an lbmethod change). */
   setLbmethod(name: string): void {
+    // The old scheduler's lazy credits go back into the workers before it is dropped.
+    for (const w of this.workers) w.ledger?.detach();
     this.scheduler = this.#createScheduler(name);
     this.lbmethod = name;
     this.scheduler.reset?.(this.workers);
@@ -224,7 +272,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     }
     if (this.worker(spec.name)) throw new BalancerError('ERR_CONFIG_DUPLICATE', `${this.id}: ${spec.name} is already a member`);
     const w = new Worker(spec);
-    this.workers.push(w);
+    this.#adopt(w);
     this.#tiers = undefined;
     this.#notify();
     emitWorkerEvent(this, 'worker-added', w, 'added at run time');
@@ -234,13 +282,18 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** Counts a request on the worker; call synchronously right after selecting it. */
   acquire(w: Worker): void {
     w.busy++;
+    // Reaching max takes it out of the election ('full'); leaving it (release) brings it back.
+    if (w.busy === w.max) this.#version++;
+    this.scheduler.countersChanged?.(w);
   }
 
   /** Ends one acquire: exactly once per acquire, on every path. Publishes the outcome. */
   release(w: Worker, outcome: Outcome, method: string): void {
     w.busy--;
+    if (w.busy === w.max - 1) this.#version++;
     w.transferred += outcome.transferred;
     w.read += outcome.read;
+    this.scheduler.countersChanged?.(w);
     this.#notify();
     if (this.listenerCount('attempt') > 0) this.emit('attempt', { worker: w, outcome, method, time: this.clock.now() });
   }
@@ -280,7 +333,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   }
 
   #notify(): void {
-    for (const wake of [...this.#waiters]) wake();
+    // Copied because a wake-up removes itself; skipped when empty (every release comes here).
+    if (this.#waiters.size > 0) for (const wake of [...this.#waiters]) wake();
     this.#slotWaiters.shift()?.();
   }
 

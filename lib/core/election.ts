@@ -3,6 +3,25 @@ import type { Worker } from './worker.js';
 import { refreshRamp } from '../health/ramp.js';
 
 /**
+ * What the last full election found, and what it depends on. While `version` is the balancer's and
+ * the clock is before `due`, walking the tiers again would visit the same workers in the same
+ * states, do nothing on the way (no retry is due, no ramp is running) and find the same group, so
+ * the scheduler is handed `group` directly: the same array instance every time, which is what lets
+ * a scheduler keep a structure over it (Scheduler.pickCached).
+ */
+export interface ElectionCache {
+  version: number;
+  /** The earliest retry time of a worker in error the walk visited (Infinity: none). */
+  due: number;
+  /** The group the scheduler ranks, or undefined when the answer was `outcome`. */
+  group: readonly Worker[] | undefined;
+  outcome: 'full' | undefined;
+  /** Usable workers outside `group` (sticky accounting credits them too) and the lbfactor sum of all usable. */
+  others: readonly Worker[];
+  usableTotal: number;
+}
+
+/**
  * The generic election, shared by every scheduler (Apache's ap_proxy_balancer_get_best_worker).
  *
  * lbsets are tried lowest first. In a tier, usable regular workers are candidates; a draining,
@@ -12,8 +31,34 @@ import { refreshRamp } from '../health/ramp.js';
  * get their retry check on the way. The scheduler ranks the first non-empty group it is given.
  * Workers at their `max` are skipped; if that leaves a tier empty the answer is 'full' (wait for a
  * slot) rather than a fall-back to standbys or the next tier, which are for failures, not load.
+ *
+ * Without an avoid set the walk's result is cached (ElectionCache), so a selection costs what the
+ * scheduler's own structure costs, not O(n).
  */
 export function elect(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined): Worker | 'full' | undefined {
+  const plain = avoid === undefined || avoid.size === 0;
+  if (plain) {
+    const c = balancer.election;
+    if (c !== undefined && c.version === balancer.version && (c.due === Infinity || balancer.clock.now() < c.due)) {
+      if (c.group === undefined) return c.outcome;
+      const s = balancer.scheduler;
+      return s.pickCached === undefined ? s.pick(c.group) : s.pickCached(c.group);
+    }
+  }
+  return walk(balancer, plain ? undefined : avoid);
+}
+
+/** The cached election if it is current and found a group (for sticky accounting), else undefined. */
+export function cachedElection(balancer: Balancer): ElectionCache | undefined {
+  const c = balancer.election;
+  return c !== undefined && c.version === balancer.version && c.group !== undefined ? c : undefined;
+}
+
+function walk(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined): Worker | 'full' | undefined {
+  const version = balancer.version;
+  // Cacheable unless an avoid set shapes the result or a ramp changes weights with the clock.
+  let cacheable = avoid === undefined;
+  let due = Infinity;
   for (const tier of balancer.tiers()) {
     const candidates: Worker[] = [];
     const spares: Worker[] = [];
@@ -25,7 +70,11 @@ export function elect(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined
         if (!w.spare && !w.standby) holes++;
         continue;
       }
-      if (!w.isUsable()) balancer.retryWorker(w);
+      if (!w.isUsable()) {
+        balancer.retryWorker(w);
+        // Still in error: the walk must run again when its retry time comes (a stopped one never).
+        if (w.inError && !w.stopped) due = Math.min(due, w.errorTime + w.errorRetryMs);
+      }
       if (w.busy >= w.max && w.isUsable() && !avoid?.has(w)) {
         // At its connection limit: healthy, so not a hole for spares, and not a reason to fall back.
         full++;
@@ -33,7 +82,10 @@ export function elect(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined
       }
       const usable = w.isUsable() && !avoid?.has(w);
       // Slow start: the scheduler reads w.weight, which only differs from lbfactor during a ramp.
-      if (usable && w.ramp) refreshRamp(w, balancer.clock.now());
+      if (usable && w.ramp) {
+        refreshRamp(w, balancer.clock.now());
+        if (w.ramp) cacheable = false;
+      }
       if (w.spare) {
         if (usable) spares.push(w);
       } else if (w.standby) {
@@ -45,9 +97,36 @@ export function elect(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined
       }
     }
     for (let i = 0; i < spares.length && i < holes; i++) candidates.push(spares[i]!);
-    if (candidates.length > 0) return balancer.scheduler.pick(candidates);
-    if (full > 0) return 'full';
-    if (standbys.length > 0) return balancer.scheduler.pick(standbys);
+    const group = candidates.length > 0 ? candidates : full > 0 ? undefined : standbys.length > 0 ? standbys : undefined;
+    if (group !== undefined || full > 0) {
+      // A retry or a ramp ending on the way changed the version: cache from the next walk on.
+      const cached = cacheable && balancer.version === version;
+      if (cached) remember(balancer, version, due, group, 'full');
+      if (group === undefined) return 'full';
+      const s = balancer.scheduler;
+      return cached && s.pickCached !== undefined ? s.pickCached(group) : s.pick(group);
+    }
   }
+  if (cacheable && balancer.version === version) remember(balancer, version, due, undefined, undefined);
   return undefined;
+}
+
+function remember(
+  balancer: Balancer,
+  version: number,
+  due: number,
+  group: readonly Worker[] | undefined,
+  outcome: 'full' | undefined,
+): void {
+  const others: Worker[] = [];
+  let usableTotal = 0;
+  if (group !== undefined) {
+    const inGroup = new Set(group);
+    for (const w of balancer.workers) {
+      if (!w.isUsable()) continue;
+      usableTotal += w.lbfactor;
+      if (!inGroup.has(w)) others.push(w);
+    }
+  }
+  balancer.election = { version, due, group, outcome, others, usableTotal };
 }

@@ -2,7 +2,7 @@ import type { Balancer } from './balancer.js';
 import type { Worker } from './worker.js';
 import type { RequestContext } from './context.js';
 import type { StickyHit } from './sticky.js';
-import { elect } from './election.js';
+import { cachedElection, elect } from './election.js';
 import { findRouteWorker, routeHasOwner } from './route-worker.js';
 import { log } from '../debug.js';
 
@@ -56,6 +56,13 @@ export function electBalanced(balancer: Balancer, ctx: RequestContext, avoid: Re
  * and the routed one is debited the total, so sticky and balanced traffic stay proportional.
  */
 function chargeStickyHit(balancer: Balancer, routed: Worker): void {
+  // The usable workers are the cached group plus `others`, so a scheduler keeping lazy credits over
+  // the group credits it at once; the others are credited here, one by one.
+  const c = cachedElection(balancer);
+  if (c !== undefined && c.group !== undefined && balancer.scheduler.chargeSticky?.(c.group, routed, c.usableTotal)) {
+    for (const w of c.others) w.lbstatus += w.lbfactor;
+    return;
+  }
   let total = 0;
   for (const w of balancer.workers) {
     if (w.isUsable()) {

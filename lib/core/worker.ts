@@ -5,8 +5,25 @@ import type { Ramp } from '../health/ramp.js';
 import { HOT_SPARE, HOT_STANDBY, DRAIN, IGNORE_ERRORS, IN_ERROR, STOPPED, isUsableStatus } from './status.js';
 
 /**
+ * A lazy credit structure of a built-in scheduler (lib/schedulers/credits.ts). While a worker is
+ * attached, its lbstatus is not stored here but computed by the ledger (base + weight × picks).
+ */
+export interface CreditLedger {
+  lbstatusOf(w: Worker): number;
+  /** Writes every attached worker's lbstatus back into it and lets go of them all. */
+  detach(): void;
+}
+
+/** Told about every change that can change an election's result (the balancer's cache). */
+export interface WorkerObserver {
+  workerChanged(w: Worker, tiers: boolean): void;
+}
+
+/**
  * One backend (Apache's proxy_worker). Plain data plus counters; it does no I/O. Admin changes go
- * through Balancer methods so the balancer can invalidate caches and emit events.
+ * through Balancer methods so the balancer can invalidate caches and emit events; the fields an
+ * election depends on (status, lbset, lbfactor, the slow-start ramp) are accessors that tell the
+ * balancer whoever writes them, so its cached election can never outlive a change.
  */
 export class Worker {
   readonly name: string;
@@ -19,14 +36,9 @@ export class Worker {
   /** Active health check settings (undefined: not checked). */
   readonly health: HealthCheckSpec | undefined;
 
-  /** loadfactor × 100, as Apache keeps it. */
-  lbfactor: number;
-  lbset: number;
   route: string;
   redirect: string;
   retryMs: number;
-  /** Status bitmap; see core/status.ts. */
-  status: number;
   /** Clock time the worker last entered error state (0 = never). */
   errorTime = 0;
   /** Times the worker was taken out of error state for a retry. */
@@ -40,14 +52,22 @@ export class Worker {
   transferred = 0;
   /** Bytes read from the worker. */
   read = 0;
-  /** Scheduler credit (byrequests, bybusyness). */
-  lbstatus = 0;
   /** Retry window of the current error period set by an outlier ejection (else retryMs applies). */
   ejectionMs: number | undefined;
-  /** Slow-start ramp in progress, or undefined (lib/health/ramp.ts). */
-  ramp: Ramp | undefined;
-  /** Share of lbfactor the ramp allows (1 = full); refreshed by the election. */
-  rampFactor = 1;
+
+  /** The owning balancer, told about changes (set by the Balancer). @internal */
+  observer: WorkerObserver | undefined;
+  /** Lazy credit: the ledger this worker's lbstatus lives in, if any (lib/schedulers/credits.ts). @internal */
+  ledger: CreditLedger | undefined;
+  /** Position in the scheduler structure that holds this worker (the structure checks it). @internal */
+  slot = -1;
+
+  #lbstatus = 0;
+  #lbfactor: number;
+  #lbset: number;
+  #status: number;
+  #ramp: Ramp | undefined;
+  #rampFactor = 1;
 
   constructor(spec: MemberSpec) {
     this.name = spec.name;
@@ -58,17 +78,75 @@ export class Worker {
     this.max = spec.max;
     this.tls = spec.tls;
     this.health = spec.health;
-    this.lbfactor = spec.lbfactor;
-    this.lbset = spec.lbset;
+    this.#lbfactor = spec.lbfactor;
+    this.#lbset = spec.lbset;
     this.route = spec.route;
     this.redirect = spec.redirect;
     this.retryMs = spec.retryMs;
-    this.status = spec.status;
+    this.#status = spec.status;
+  }
+
+  /** loadfactor × 100, as Apache keeps it. */
+  get lbfactor(): number {
+    return this.#lbfactor;
+  }
+  set lbfactor(v: number) {
+    this.#lbfactor = v;
+    this.observer?.workerChanged(this, false);
+  }
+
+  get lbset(): number {
+    return this.#lbset;
+  }
+  set lbset(v: number) {
+    this.#lbset = v;
+    this.observer?.workerChanged(this, true);
+  }
+
+  /** Status bitmap; see core/status.ts. */
+  get status(): number {
+    return this.#status;
+  }
+  set status(v: number) {
+    this.#status = v;
+    this.observer?.workerChanged(this, false);
+  }
+
+  /** Slow-start ramp in progress, or undefined (lib/health/ramp.ts). */
+  get ramp(): Ramp | undefined {
+    return this.#ramp;
+  }
+  set ramp(v: Ramp | undefined) {
+    this.#ramp = v;
+    this.observer?.workerChanged(this, false);
+  }
+
+  /** Share of lbfactor the ramp allows (1 = full); refreshed by the election. */
+  get rampFactor(): number {
+    return this.#rampFactor;
+  }
+  set rampFactor(v: number) {
+    this.#rampFactor = v;
+    this.observer?.workerChanged(this, false);
+  }
+
+  /**
+   * Scheduler credit (byrequests, bybusyness). Stored, or computed from a scheduler's lazy
+   * structure while one is attached; writing it hands the value back to the plain field first, so
+   * any writer (reset, recalcFactors, a ramp, a test) sees and leaves an exact value.
+   */
+  get lbstatus(): number {
+    const l = this.ledger;
+    return l === undefined ? this.#lbstatus : l.lbstatusOf(this);
+  }
+  set lbstatus(v: number) {
+    this.ledger?.detach();
+    this.#lbstatus = v;
   }
 
   /** The weight schedulers use: lbfactor, or less while a slow-start ramp is active (never below 1). */
   get weight(): number {
-    return this.rampFactor >= 1 ? this.lbfactor : Math.max(1, Math.round(this.lbfactor * this.rampFactor));
+    return this.#rampFactor >= 1 ? this.#lbfactor : Math.max(1, Math.round(this.#lbfactor * this.#rampFactor));
   }
 
   /** How long the current error period lasts: an outlier ejection's time, else retry. */
@@ -77,33 +155,33 @@ export class Worker {
   }
 
   isUsable(): boolean {
-    return isUsableStatus(this.status);
+    return isUsableStatus(this.#status);
   }
 
   has(bit: number): boolean {
-    return (this.status & bit) !== 0;
+    return (this.#status & bit) !== 0;
   }
 
   get inError(): boolean {
-    return (this.status & IN_ERROR) !== 0;
+    return (this.#status & IN_ERROR) !== 0;
   }
   get ignoresErrors(): boolean {
-    return (this.status & IGNORE_ERRORS) !== 0;
+    return (this.#status & IGNORE_ERRORS) !== 0;
   }
   get stopped(): boolean {
-    return (this.status & STOPPED) !== 0;
+    return (this.#status & STOPPED) !== 0;
   }
   get draining(): boolean {
-    return (this.status & DRAIN) !== 0;
+    return (this.#status & DRAIN) !== 0;
   }
   get standby(): boolean {
-    return (this.status & HOT_STANDBY) !== 0;
+    return (this.#status & HOT_STANDBY) !== 0;
   }
   get spare(): boolean {
-    return (this.status & HOT_SPARE) !== 0;
+    return (this.#status & HOT_SPARE) !== 0;
   }
   /** loadfactor as configured (1..100, two decimals). */
   get loadfactor(): number {
-    return this.lbfactor / 100;
+    return this.#lbfactor / 100;
   }
 }

@@ -5,8 +5,19 @@
  * lowest busy count, and on equal busy the higher credit (then config order). The winner is debited
  * by the total. With everyone idle this is byrequests. Unlike Apache, reset() does not zero `busy`:
  * busy is live accounting of requests in flight, and zeroing it would drive it negative on release.
+ * Example: a=1 b=1 c=2, four long requests, then a and b finish: c a b c | a b a (apache.md §2.4).
+ *
+ * Cost. The scan is O(n). For the election's cached group the same arithmetic runs on lazy credits
+ * (credits.ts): lbstatus = base + weight × picks, and per distinct weight one heap by base for
+ * each busy level. A pick looks at the lowest busy level any candidate is at and compares the k
+ * class leaders there by their true credit (ties to the first in the group); acquire and release
+ * move one worker to its new level's heap (countersChanged). O(k + log n) per pick and per
+ * acquire/release, exact: within one weight class and one busy level the order by credit is the
+ * order by base, because every member gains the same each pick. A group seen once is scanned;
+ * a retry's avoid set and slow-start ramps take the scan too.
  */
 import type { Worker } from '../core/worker.js';
+import { CreditHeaps } from './credits.js';
 import { defineScheduler } from './types.js';
 
 /**
@@ -17,21 +28,60 @@ function load(w: Worker): number {
   return w.weight === w.lbfactor ? w.busy : (w.busy * w.lbfactor) / w.weight;
 }
 
-export const bybusyness = defineScheduler(() => ({
-  pick(candidates) {
-    let best = candidates[0]!;
-    let total = 0;
-    for (const w of candidates) {
-      w.lbstatus += w.weight;
-      total += w.weight;
-      const l = load(w);
-      const lb = load(best);
-      if (l < lb || (l === lb && w.lbstatus > best.lbstatus)) best = w;
+/** Apache's loop, as is (plus the ramp scaling of load()). */
+function scan(candidates: readonly Worker[]): Worker {
+  let best = candidates[0]!;
+  let total = 0;
+  for (const w of candidates) {
+    w.lbstatus += w.weight;
+    total += w.weight;
+    const l = load(w);
+    const lb = load(best);
+    if (l < lb || (l === lb && w.lbstatus > best.lbstatus)) best = w;
+  }
+  best.lbstatus -= total;
+  return best;
+}
+
+/** Rebuilt past this many picks so base + weight × t stays an exact integer in a double. */
+const MAX_T = 2 ** 30;
+
+export const bybusyness = defineScheduler(() => {
+  let heaps: CreditHeaps | undefined;
+  let seen: readonly Worker[] | undefined;
+  const structure = (group: readonly Worker[]): CreditHeaps | undefined => {
+    if (heaps !== undefined && heaps.attached && heaps.group === group && heaps.t < MAX_T) return heaps;
+    heaps?.detach();
+    heaps = undefined;
+    if (seen !== group) {
+      seen = group;
+      return undefined;
     }
-    best.lbstatus -= total;
-    return best;
-  },
-  reset(workers) {
-    for (const w of workers) w.lbstatus = 0;
-  },
-}));
+    heaps = CreditHeaps.build(group, true);
+    // load() is busy only when weight = lbfactor; a group without ramps always is, but be sure.
+    if (heaps !== undefined && !heaps.exactSticky) {
+      heaps.detach();
+      heaps = undefined;
+    }
+    return heaps;
+  };
+  return {
+    pick: scan,
+    pickCached(group) {
+      const s = structure(group);
+      return s === undefined ? scan(group) : s.pick();
+    },
+    countersChanged(w) {
+      heaps?.busyChanged(w);
+    },
+    chargeSticky(group, routed, total) {
+      const s = structure(group);
+      if (s === undefined) return false;
+      s.chargeSticky(routed, total);
+      return true;
+    },
+    reset(workers) {
+      for (const w of workers) w.lbstatus = 0;
+    },
+  };
+});

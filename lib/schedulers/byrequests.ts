@@ -12,24 +12,66 @@
  *  -200  300  300  100       b    -200 -200  300  100
  *  -100 -100  400  300       c    -100 -100 -100  300
  *     0    0    0  500       d       0    0    0    0   → d a b c d, then again
+ *
+ * Cost. That scan is O(n) per pick. For the election's cached group (lib/core/election.ts: the
+ * same array while the candidates do not change) the same arithmetic runs on lazy credits
+ * (credits.ts): lbstatus = base + weight × picks, one heap by base per distinct weight, so a pick
+ * compares k class leaders and re-heaps the winner, O(k + log n), O(log n) with equal weights.
+ * It is exact, not an approximation: the same winner and the same lbstatus after every pick (the
+ * worked example above is replayed in credits.ts). The first time a group is seen it is scanned
+ * (a group that lives for one pick is not worth a structure); a retry's avoid set and slow-start
+ * ramps also take the scan, and any outside write to lbstatus hands the values back first.
  */
+import type { Worker } from '../core/worker.js';
+import { CreditHeaps } from './credits.js';
 import { defineScheduler } from './types.js';
 
 // Weights are w.weight: lbfactor, or less while a slow-start ramp is active (lib/health/ramp.ts).
 
-export const byrequests = defineScheduler(() => ({
-  pick(candidates) {
-    let best = candidates[0]!;
-    let total = 0;
-    for (const w of candidates) {
-      w.lbstatus += w.weight;
-      total += w.weight;
-      if (w.lbstatus > best.lbstatus) best = w;
+/** Apache's loop, as is. */
+function scan(candidates: readonly Worker[]): Worker {
+  let best = candidates[0]!;
+  let total = 0;
+  for (const w of candidates) {
+    w.lbstatus += w.weight;
+    total += w.weight;
+    if (w.lbstatus > best.lbstatus) best = w;
+  }
+  best.lbstatus -= total;
+  return best;
+}
+
+/** Rebuilt past this many picks so base + weight × t stays an exact integer in a double. */
+const MAX_T = 2 ** 30;
+
+export const byrequests = defineScheduler(() => {
+  let heaps: CreditHeaps | undefined;
+  let seen: readonly Worker[] | undefined;
+  /** The structure for this cached group: kept, built (second sight), or none yet (first sight). */
+  const structure = (group: readonly Worker[]): CreditHeaps | undefined => {
+    if (heaps !== undefined && heaps.attached && heaps.group === group && heaps.t < MAX_T) return heaps;
+    heaps?.detach();
+    heaps = undefined;
+    if (seen !== group) {
+      seen = group;
+      return undefined;
     }
-    best.lbstatus -= total;
-    return best;
-  },
-  reset(workers) {
-    for (const w of workers) w.lbstatus = 0;
-  },
-}));
+    return (heaps = CreditHeaps.build(group, false));
+  };
+  return {
+    pick: scan,
+    pickCached(group) {
+      const s = structure(group);
+      return s === undefined ? scan(group) : s.pick();
+    },
+    chargeSticky(group, routed, total) {
+      const s = structure(group);
+      if (s === undefined || !s.exactSticky) return false;
+      s.chargeSticky(routed, total);
+      return true;
+    },
+    reset(workers) {
+      for (const w of workers) w.lbstatus = 0;
+    },
+  };
+});

@@ -10,9 +10,16 @@
  * other candidate instead of taking everything, and a weight change applies only to the bytes moved
  * after it, so the ramping worker's share follows its weight without a catch-up burst at the end.
  * Workers never touched by a ramp keep Apache's exact formula.
+ *
+ * Cost. The scan is O(n). For the election's cached group (the same array while the candidates do
+ * not change) a heap keeps the candidates by (traffic asc, position asc); a pick reads its top,
+ * O(1), and release re-keys the one worker whose counters grew (countersChanged), O(log n). Exact:
+ * traffic only changes when that worker's bytes change, an anchor moves (then the heap is rebuilt),
+ * or reset() zeroes them (rebuilt too), so the top is always the scan's answer, ties to the first.
  */
 import type { Worker } from '../core/worker.js';
 import type { Ramp } from '../health/ramp.js';
+import { IndexedHeap } from './heap.js';
 import { defineScheduler } from './types.js';
 
 function plainTraffic(w: Worker): number {
@@ -36,33 +43,84 @@ export const bytraffic = defineScheduler(() => {
   const anchor = (w: Worker, offset: number): void => {
     anchors.set(w, { ramp: w.ramp, weight: w.weight, bytes: w.transferred + w.read, offset });
   };
-  const track = (w: Worker, candidates: readonly Worker[]): void => {
+  /** Brings w's anchor up to date; true if it moved. */
+  const track = (w: Worker, candidates: readonly Worker[]): boolean => {
     const a = anchors.get(w);
     if (w.ramp && a?.ramp !== w.ramp) {
       let level = Infinity;
       for (const c of candidates) if (c !== w) level = Math.min(level, traffic(c));
       anchor(w, Math.max(traffic(w), Number.isFinite(level) ? level : 0));
+      return true;
     } else if (a && a.weight !== w.weight) {
       anchor(w, traffic(w));
+      return true;
     }
+    return false;
+  };
+  const scan = (candidates: readonly Worker[]): Worker => {
+    let moved = false;
+    for (const w of candidates) if (w.ramp || anchors.has(w)) moved = track(w, candidates) || moved;
+    if (moved) tree = undefined;
+    let best = candidates[0]!;
+    let min = traffic(best);
+    for (let i = 1; i < candidates.length; i++) {
+      const w = candidates[i]!;
+      const t = traffic(w);
+      if (t < min) {
+        min = t;
+        best = w;
+      }
+    }
+    return best;
+  };
+
+  /** The heap over a cached group: keys are −traffic, so the heap's max is the least traffic. */
+  interface Tree {
+    group: readonly Worker[];
+    key: Float64Array;
+    heap: IndexedHeap;
+  }
+  let tree: Tree | undefined;
+  let seen: readonly Worker[] | undefined;
+  const build = (group: readonly Worker[]): Tree => {
+    for (const w of group) if (w.ramp || anchors.has(w)) track(w, group);
+    const key = new Float64Array(group.length);
+    const heap = new IndexedHeap(key, new Int32Array(group.length));
+    for (let p = 0; p < group.length; p++) {
+      const w = group[p]!;
+      // The slot is the heap's now; a credit structure still holding it lets go first.
+      w.ledger?.detach();
+      w.slot = p;
+      key[p] = -traffic(w);
+      heap.push(p);
+    }
+    return { group, key, heap };
   };
   return {
-    pick(candidates) {
-      for (const w of candidates) if (w.ramp || anchors.has(w)) track(w, candidates);
-      let best = candidates[0]!;
-      let min = traffic(best);
-      for (let i = 1; i < candidates.length; i++) {
-        const w = candidates[i]!;
-        const t = traffic(w);
-        if (t < min) {
-          min = t;
-          best = w;
+    pick: scan,
+    pickCached(group) {
+      if (tree === undefined || tree.group !== group) {
+        tree = undefined;
+        if (seen !== group) {
+          seen = group;
+          return scan(group);
         }
+        tree = build(group);
       }
-      return best;
+      return group[tree.heap.items[0]!]!;
+    },
+    countersChanged(w) {
+      if (tree === undefined) return;
+      const p = w.slot;
+      if (tree.group[p] !== w) return;
+      const k = -traffic(w);
+      if (k === tree.key[p]) return;
+      tree.key[p] = k;
+      tree.heap.update(p);
     },
     reset(workers) {
       anchors = new WeakMap();
+      tree = undefined;
       for (const w of workers) {
         w.transferred = 0;
         w.read = 0;

@@ -10,6 +10,24 @@ export interface Scheduler {
   pick(candidates: readonly Worker[]): Worker;
   /** Forget scheduler state (lbmethod changed, manager reset). */
   reset?(workers: readonly Worker[]): void;
+
+  // Optional, for schedulers that keep a structure over the candidates (the built-ins do) so a pick
+  // need not visit every worker. A scheduler without them gets pick() for every selection.
+
+  /**
+   * Like pick, for the election's cached group: the same array instance, with the same workers and
+   * weights, for as long as nothing that decides the candidates changes (a new instance then).
+   * pick() may be called in between with other arrays (a retry's avoid set, a slow-start ramp).
+   */
+  pickCached?(group: readonly Worker[]): Worker;
+  /** A worker's busy, transferred or read counter changed (acquire, release). */
+  countersChanged?(w: Worker): void;
+  /**
+   * Apache's sticky accounting when the usable workers are `group` (a cached group) plus others the
+   * caller credits itself: each of `group` += lbfactor, `routed` −= total. False if not done (the
+   * caller then does it worker by worker).
+   */
+  chargeSticky?(group: readonly Worker[], routed: Worker, total: number): boolean;
 }
 
 export interface SchedulerContext {
