@@ -17,7 +17,6 @@
 // Reported: the median over processes of each process's median ns per request. The machine may be
 // shared: compare columns of one run, never numbers of different runs.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -127,7 +126,8 @@ async function main() {
   const pin = o.pin && hasTaskset() && os.cpus().length >= 2;
   const opts = JSON.stringify({ samples: o.samples, sampleMs: o.sampleMs, warmupMs: o.warmupMs });
   const combos = [];
-  for (const n of o.ns) for (const w of o.weights) for (const s of o.only) for (const l of o.libs) combos.push([l, s, n, w]);
+  for (const n of o.ns)
+    for (const w of o.weights) for (const s of o.only) for (const l of o.libs) combos.push([l, s, n, w]);
   const results = new Map();
   const t0 = Date.now();
   for (let r = 0; r < o.repeats; r++) {
@@ -142,7 +142,9 @@ async function main() {
       const k = `${l.name}|${s}|${n}|${w}`;
       if (!results.has(k)) results.set(k, []);
       results.get(k).push(res.median);
-      process.stderr.write(`  ${r + 1}/${o.repeats} ${l.name.padEnd(7)} ${s.padEnd(11)} N=${String(n).padEnd(6)} ${w.padEnd(6)} ${fmt(res.median)}\n`);
+      process.stderr.write(
+        `  ${r + 1}/${o.repeats} ${l.name.padEnd(7)} ${s.padEnd(11)} N=${String(n).padEnd(6)} ${w.padEnd(6)} ${fmt(res.median)}\n`,
+      );
     }
   }
   const lines = [];

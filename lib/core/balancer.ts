@@ -270,7 +270,8 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     if (this.workers.length >= this.maxWorkers) {
       throw new BalancerError('ERR_CONFIG_INVALID', `${this.id}: no free worker slot (growth is used up)`);
     }
-    if (this.worker(spec.name)) throw new BalancerError('ERR_CONFIG_DUPLICATE', `${this.id}: ${spec.name} is already a member`);
+    if (this.worker(spec.name))
+      throw new BalancerError('ERR_CONFIG_DUPLICATE', `${this.id}: ${spec.name} is already a member`);
     const w = new Worker(spec);
     this.#adopt(w);
     this.#tiers = undefined;

@@ -39,19 +39,13 @@ export function elect(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined
   const plain = avoid === undefined || avoid.size === 0;
   if (plain) {
     const c = balancer.election;
-    if (c !== undefined && c.version === balancer.version && (c.due === Infinity || balancer.clock.now() < c.due)) {
+    if (c?.version === balancer.version && (c.due === Infinity || balancer.clock.now() < c.due)) {
       if (c.group === undefined) return c.outcome;
       const s = balancer.scheduler;
       return s.pickCached === undefined ? s.pick(c.group) : s.pickCached(c.group);
     }
   }
   return walk(balancer, plain ? undefined : avoid);
-}
-
-/** The cached election if it is current and found a group (for sticky accounting), else undefined. */
-export function cachedElection(balancer: Balancer): ElectionCache | undefined {
-  const c = balancer.election;
-  return c !== undefined && c.version === balancer.version && c.group !== undefined ? c : undefined;
 }
 
 function walk(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined): Worker | 'full' | undefined {
@@ -84,7 +78,8 @@ function walk(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined): Worke
       // Slow start: the scheduler reads w.weight, which only differs from lbfactor during a ramp.
       if (usable && w.ramp) {
         refreshRamp(w, balancer.clock.now());
-        if (w.ramp) cacheable = false;
+        // Running, the weight moves with the clock; ending now, the version moved anyway.
+        cacheable = false;
       }
       if (w.spare) {
         if (usable) spares.push(w);
@@ -97,7 +92,8 @@ function walk(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined): Worke
       }
     }
     for (let i = 0; i < spares.length && i < holes; i++) candidates.push(spares[i]!);
-    const group = candidates.length > 0 ? candidates : full > 0 ? undefined : standbys.length > 0 ? standbys : undefined;
+    const group =
+      candidates.length > 0 ? candidates : full > 0 ? undefined : standbys.length > 0 ? standbys : undefined;
     if (group !== undefined || full > 0) {
       // A retry or a ramp ending on the way changed the version: cache from the next walk on.
       const cached = cacheable && balancer.version === version;

@@ -2,7 +2,7 @@ import type { Balancer } from './balancer.js';
 import type { Worker } from './worker.js';
 import type { RequestContext } from './context.js';
 import type { StickyHit } from './sticky.js';
-import { cachedElection, elect } from './election.js';
+import { elect } from './election.js';
 import { findRouteWorker, routeHasOwner } from './route-worker.js';
 import { log } from '../debug.js';
 
@@ -40,7 +40,11 @@ export function selectWorker(
 }
 
 /** The scheduler path alone (also what the balancer timeout re-runs while it waits). */
-export function electBalanced(balancer: Balancer, ctx: RequestContext, avoid: ReadonlySet<Worker> | undefined): Selection {
+export function electBalanced(
+  balancer: Balancer,
+  ctx: RequestContext,
+  avoid: ReadonlySet<Worker> | undefined,
+): Selection {
   const chosen = elect(balancer, avoid);
   if (chosen === 'full') return { worker: undefined, reason: 'full' };
   if (!chosen) return { worker: undefined, reason: 'no-worker' };
@@ -58,8 +62,12 @@ export function electBalanced(balancer: Balancer, ctx: RequestContext, avoid: Re
 function chargeStickyHit(balancer: Balancer, routed: Worker): void {
   // The usable workers are the cached group plus `others`, so a scheduler keeping lazy credits over
   // the group credits it at once; the others are credited here, one by one.
-  const c = cachedElection(balancer);
-  if (c !== undefined && c.group !== undefined && balancer.scheduler.chargeSticky?.(c.group, routed, c.usableTotal)) {
+  const c = balancer.election;
+  if (
+    c?.version === balancer.version &&
+    c.group !== undefined &&
+    balancer.scheduler.chargeSticky?.(c.group, routed, c.usableTotal)
+  ) {
     for (const w of c.others) w.lbstatus += w.lbfactor;
     return;
   }

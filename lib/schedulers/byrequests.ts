@@ -66,7 +66,7 @@ export const byrequests = defineScheduler(() => {
     },
     chargeSticky(group, routed, total) {
       const s = structure(group);
-      if (s === undefined || !s.exactSticky) return false;
+      if (!s?.exactSticky) return false;
       s.chargeSticky(routed, total);
       return true;
     },

@@ -99,7 +99,7 @@ export const bytraffic = defineScheduler(() => {
   return {
     pick: scan,
     pickCached(group) {
-      if (tree === undefined || tree.group !== group) {
+      if (tree?.group !== group) {
         tree = undefined;
         if (seen !== group) {
           seen = group;
