@@ -1,7 +1,13 @@
 import type { Balancer, WorkerStateEvent } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { WorkerEvent } from '../health/events.js';
-import type { InstanceCounters, PersistedBalancer, SharedStateStore, SharedWorkerState, StateStore } from '../store/store.js';
+import type {
+  InstanceCounters,
+  PersistedBalancer,
+  SharedStateStore,
+  SharedWorkerState,
+  StateStore,
+} from '../store/store.js';
 import { isSharedStore } from '../store/store.js';
 import { applyPersisted, toPersisted } from '../core/admin.js';
 import { HC_FAIL, IN_ERROR } from '../core/status.js';
@@ -146,12 +152,14 @@ export class ClusterSync {
     const w = b.worker(name);
     if (!w) {
       let early = this.#early.get(b);
-      if (!early) this.#early.set(b, (early = new Map()));
+      if (!early) this.#early.set(b, (early = new Map<string, SharedWorkerState>()));
       early.set(name, s);
       return;
     }
     this.#known.set(w, s);
-    const reason = s.check ? `shared state (${s.check.instance}: ${s.check.reason})` : 'shared state from another instance';
+    const reason = s.check
+      ? `shared state (${s.check.instance}: ${s.check.reason})`
+      : 'shared state from another instance';
     this.#applying++;
     try {
       // At start-up this process's own first check decides whether to clear C (hcbeforetraffic).

@@ -3,12 +3,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import createDebug from 'debug';
 import type { Redis as IoRedis, RedisOptions } from 'ioredis';
-import type {
-  InstanceCounters,
-  PersistedBalancer,
-  SharedStateStore,
-  SharedWorkerState,
-} from './store.js';
+import type { InstanceCounters, PersistedBalancer, SharedStateStore, SharedWorkerState } from './store.js';
 import { INSTANCE_RE, PREFIX_RE, keysFor, runtimeField, type Keys } from './redis/keys.js';
 import {
   adminFields,
@@ -100,14 +95,19 @@ async function loadIoredis(): Promise<IoRedisCtor> {
       { cause: err },
     );
   }
-  const m = mod as { Redis?: unknown; default?: { Redis?: unknown } | unknown };
+  const m = mod as { Redis?: unknown; default?: unknown };
   const ctor = m.Redis ?? (m.default as { Redis?: unknown } | undefined)?.Redis ?? m.default;
-  if (typeof ctor !== 'function') throw new RedisStoreError('ERR_REDIS_MISSING', 'the "ioredis" module exports no Redis class');
+  if (typeof ctor !== 'function')
+    throw new RedisStoreError('ERR_REDIS_MISSING', 'the "ioredis" module exports no Redis class');
   return ctor as IoRedisCtor;
 }
 
 function defaultInstanceId(): string {
-  const host = os.hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 32) || 'host';
+  const host =
+    os
+      .hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 32) || 'host';
   return `${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -169,11 +169,11 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
     this.strict = options.strict ?? false;
     this.#keys = keysFor(this.prefix);
     this.#redis = options.redis;
-    const r = options.redis;
+    const r: unknown = options.redis;
     if (r !== undefined && typeof r !== 'string' && (typeof r !== 'object' || r === null)) {
       throw new RedisStoreError('ERR_REDIS_OPTIONS', 'RedisStore: redis must be a URL or ioredis options');
     }
-    this.#connOptions = typeof r === 'string' ? parseRedisUrl(r) : ({ ...r } as RedisOptions);
+    this.#connOptions = typeof r === 'string' ? parseRedisUrl(r) : { ...(r as RedisOptions | undefined) };
     this.#resyncMs = positive('resyncMs', options.resyncMs, 5000);
     this.#connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, 1000);
     this.#commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, 1000);
@@ -207,9 +207,13 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
     if (!(await this.#waitUp())) {
       const reason = this.#lastError?.message ?? 'no answer';
       if (this.strict) {
-        throw new RedisStoreError('ERR_REDIS_UNAVAILABLE', `${this.target} is unreachable at start-up (strict): ${reason}`, {
-          cause: this.#lastError,
-        });
+        throw new RedisStoreError(
+          'ERR_REDIS_UNAVAILABLE',
+          `${this.target} is unreachable at start-up (strict): ${reason}`,
+          {
+            cause: this.#lastError,
+          },
+        );
       }
       this.#warnOnce(
         `${this.target} is unreachable at start-up (${reason}): balancer://${balancer} starts from its configuration; stored state applies when Redis is reachable`,
@@ -303,7 +307,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
   async loadWorkerStates(balancer: string): Promise<Map<string, SharedWorkerState>> {
     const c = this.#cacheOf(balancer);
     // No waiting here: load() already gave Redis its chance at start-up; later states arrive by watch.
-    if (this.#up) await this.#resync(c).catch((err: unknown) => void this.#down(err));
+    if (this.#up) await this.#resync(c).catch((err: unknown) => this.#down(err));
     const out = new Map<string, SharedWorkerState>();
     for (const [f, rec] of c.records.r) {
       const worker = runtimeWorker(f);
@@ -324,7 +328,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
     const c = this.#cacheOf(balancer);
     c.counters.set(this.instanceId, counters);
     const client = this.#client;
-    if (this.#closed || !client || client.status !== 'ready' || c.countersBusy) return;
+    if (this.#closed || client?.status !== 'ready' || c.countersBusy) return;
     c.countersBusy = true;
     const key = this.#keys.counters(balancer);
     client
@@ -340,7 +344,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
         for (const [instance, json] of Object.entries(all)) {
           if (instance === this.instanceId) continue;
           const parsed = parseCounters(json);
-          if (!parsed || parsed.instance !== instance) continue;
+          if (parsed?.instance !== instance) continue;
           // An instance silent for long is gone: its entry is dropped for everyone.
           if (now - parsed.time > 4 * this.#staleMs) gone.push(instance);
           c.counters.set(instance, parsed);
@@ -350,7 +354,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
         }
         if (gone.length > 0) void client.hdel(key, ...gone).catch(() => 0);
       })
-      .catch((err: unknown) => void this.#down(err))
+      .catch((err: unknown) => this.#down(err))
       .finally(() => (c.countersBusy = false));
   }
 
@@ -536,7 +540,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
 
   #merge(c: BalancerCache, kind: Kind, recs: [string, Rec][], all: boolean): Promise<string[]> {
     const client = this.#client;
-    if (!client || client.status !== 'ready') return Promise.reject(this.#lastError ?? new Error('not connected'));
+    if (client?.status !== 'ready') return Promise.reject(this.#lastError ?? new Error('not connected'));
     const key = kind === 'a' ? this.#keys.admin(c.name) : this.#keys.runtime(c.name);
     const args = [this.#keys.channel, this.instanceId, c.name, kind, all ? '1' : '0'];
     for (const [f, rec] of recs) args.push(f, rec.raw);
@@ -580,9 +584,9 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
   }
 
   #onMessage(message: string): void {
-    let m: Message;
+    let m: Partial<Message> | null;
     try {
-      m = JSON.parse(message) as Message;
+      m = JSON.parse(message) as Partial<Message> | null;
     } catch {
       return;
     }
@@ -633,7 +637,9 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
     const id = `${c.name}\n${kind}\n${field}`;
     if (this.#badLogged.has(id)) return;
     this.#badLogged.add(id);
-    this.#warnOnce(`balancer://${c.name}: ignored a damaged ${kind === 'a' ? 'admin' : 'health'} record in Redis (field ${field})`);
+    this.#warnOnce(
+      `balancer://${c.name}: ignored a damaged ${kind === 'a' ? 'admin' : 'health'} record in Redis (field ${field})`,
+    );
   }
 }
 
@@ -668,7 +674,10 @@ function parseRedisUrl(url: string): RedisOptions {
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
     throw new RedisStoreError('ERR_REDIS_OPTIONS', 'RedisStore: the URL must start with redis:// or rediss://');
   }
-  const o: RedisOptions = { host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: u.port ? Number(u.port) : 6379 };
+  const o: RedisOptions = {
+    host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: u.port ? Number(u.port) : 6379,
+  };
   if (u.username) o.username = decodeURIComponent(u.username);
   if (u.password) o.password = decodeURIComponent(u.password);
   const db = u.pathname.replace(/^\//, '');

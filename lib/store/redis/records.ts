@@ -86,13 +86,14 @@ function parseSettings(json: string): Settings | undefined {
   if (!isRecord(d)) return undefined;
   if (!optional(d.lbmethod, 'string') || !optional(d.nofailover, 'boolean')) return undefined;
   if (!optionalInt(d.timeoutMs, 0, 7_200_000) || !optionalInt(d.maxattempts, 0, 99)) return undefined;
-  if (d.stickysession !== undefined && d.stickysession !== null && typeof d.stickysession !== 'string') return undefined;
+  if (d.stickysession !== undefined && d.stickysession !== null && typeof d.stickysession !== 'string')
+    return undefined;
   const out: Settings = {};
   if (d.lbmethod !== undefined) out.lbmethod = d.lbmethod as string;
   if (d.timeoutMs !== undefined) out.timeoutMs = d.timeoutMs as number;
   if (d.maxattempts !== undefined) out.maxattempts = d.maxattempts as number;
   if (d.nofailover !== undefined) out.nofailover = d.nofailover as boolean;
-  if (d.stickysession !== undefined) out.stickysession = d.stickysession as string | null;
+  if (d.stickysession !== undefined) out.stickysession = d.stickysession;
   return out;
 }
 
@@ -180,7 +181,12 @@ export function parseRuntime(json: string): SharedWorkerState | undefined {
   if (typeof d.x === 'number') s.ejectionMs = d.x;
   if (Array.isArray(d.k)) {
     const [ok, reason, time, instance] = d.k as unknown[];
-    if (typeof ok === 'boolean' && typeof reason === 'string' && typeof time === 'number' && typeof instance === 'string') {
+    if (
+      typeof ok === 'boolean' &&
+      typeof reason === 'string' &&
+      typeof time === 'number' &&
+      typeof instance === 'string'
+    ) {
       s.check = { ok, reason, time, instance };
     }
   }
