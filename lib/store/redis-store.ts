@@ -267,6 +267,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
   watch(balancer: string, onChange: (state: PersistedBalancer) => void): () => void {
     const c = this.#cacheOf(balancer);
     c.adminWatchers.add(onChange);
+    void this.#start().catch(() => undefined);
     this.#kick();
     return () => c.adminWatchers.delete(onChange);
   }
@@ -320,6 +321,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
   watchWorkerStates(balancer: string, onChange: (worker: string, state: SharedWorkerState) => void): () => void {
     const c = this.#cacheOf(balancer);
     c.runtimeWatchers.add(onChange);
+    void this.#start().catch(() => undefined);
     this.#kick();
     return () => c.runtimeWatchers.delete(onChange);
   }
