@@ -100,7 +100,8 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
       handleRequest(deps, b, path, req, res).catch((err: unknown) => {
         // A bug, never an expected outcome: answer if we still can, and let the app see it.
         log.forward('internal error: %s', (err as Error).stack ?? String(err));
-        if (!res.headersSent && !res.destroyed) respondError(global, req, res, 'ERR_WORKER_RESPONSE', 502, 'internal balancer error', err);
+        if (!res.headersSent && !res.destroyed)
+          respondError(global, req, res, 'ERR_WORKER_RESPONSE', 502, 'internal balancer error', err);
         else res.destroy();
       });
       return;

@@ -43,7 +43,16 @@ function translate(params = {}, known) {
   return out;
 }
 
-const MEMBER_PARAMS = new Set(['timeout', 'connectiontimeout', 'max', 'hcmethod', 'hcuri', 'hcinterval', 'hcfails', 'hcpasses']);
+const MEMBER_PARAMS = new Set([
+  'timeout',
+  'connectiontimeout',
+  'max',
+  'hcmethod',
+  'hcuri',
+  'hcinterval',
+  'hcfails',
+  'hcpasses',
+]);
 
 export function configFromScenario(scenario, { host = '127.0.0.1' } = {}) {
   const b = scenario.balancer ?? {};
@@ -98,7 +107,9 @@ if (isMain) {
   if (typeof lib.managerRouter === 'function') app.use('/balancer-manager', lib.managerRouter(lb));
   app.use(lb);
   const server = app.listen(args.port, args.host, () => {
-    console.log(`serving ${scenario.name ?? path.basename(args.file)} on http://${args.host}:${args.port} (pid ${process.pid})`);
+    console.log(
+      `serving ${scenario.name ?? path.basename(args.file)} on http://${args.host}:${args.port} (pid ${process.pid})`,
+    );
   });
   const stop = () => {
     server.closeAllConnections();

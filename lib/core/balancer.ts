@@ -230,7 +230,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     if (this.workers.length >= this.maxWorkers) {
       throw new BalancerError('ERR_CONFIG_INVALID', `${this.id}: no free worker slot (growth is used up)`);
     }
-    if (this.worker(spec.name)) throw new BalancerError('ERR_CONFIG_DUPLICATE', `${this.id}: ${spec.name} is already a member`);
+    if (this.worker(spec.name))
+      throw new BalancerError('ERR_CONFIG_DUPLICATE', `${this.id}: ${spec.name} is already a member`);
     const w = new Worker(spec);
     this.workers.push(w);
     this.#tiers = undefined;

@@ -48,7 +48,12 @@ export function routeSetCookie(spec: RouteCookieSpec, balancerId: string, sep: s
  * Checks a signed value; returns it unchanged when any key's signature matches, else undefined
  * (a forged or stale cookie is treated as no route, never as an error).
  */
-export function verifyRouteValue(spec: RouteCookieSpec, balancerId: string, sep: string, raw: string): string | undefined {
+export function verifyRouteValue(
+  spec: RouteCookieSpec,
+  balancerId: string,
+  sep: string,
+  raw: string,
+): string | undefined {
   if (spec.keys.length === 0) return raw;
   let value: string;
   try {

@@ -31,7 +31,11 @@ const keepRaw = (s: string): string => s;
  * `?xjsessionid=` or `userid=` match) is deliberately not copied. A value without the separator
  * is not sticky (Apache); the route is the text after the first separator.
  */
-export function resolveSticky(url: string, cookieHeader: string | undefined, opts: StickyOptions): StickyHit | undefined {
+export function resolveSticky(
+  url: string,
+  cookieHeader: string | undefined,
+  opts: StickyOptions,
+): StickyHit | undefined {
   const rc = opts.routecookie;
   const names = opts.sticky ?? (rc ? { cookie: rc.name, param: rc.name } : undefined);
   if (!names) return undefined;

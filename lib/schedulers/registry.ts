@@ -19,7 +19,10 @@ const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
 export function registerScheduler(name: string, factory: SchedulerFactory): void {
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new BalancerError('ERR_CONFIG_INVALID', `scheduler name: ${JSON.stringify(name)} is not 1..32 of a-z 0-9 _ - starting with a letter`);
+    throw new BalancerError(
+      'ERR_CONFIG_INVALID',
+      `scheduler name: ${JSON.stringify(name)} is not 1..32 of a-z 0-9 _ - starting with a letter`,
+    );
   }
   if (typeof factory !== 'function') {
     throw new BalancerError('ERR_CONFIG_INVALID', `scheduler ${name}: factory is not a function`);
