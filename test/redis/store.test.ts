@@ -223,7 +223,9 @@ describe('RedisStore on a real redis-server', { skip }, () => {
       hcFailed: true,
       check: { ok: false, reason: 'status 500', time: 1200, instance: 'a' },
     };
-    assert.equal(a.saveWorkerState('web', 'http://w1', s), undefined);
+    const t0 = performance.now();
+    a.saveWorkerState('web', 'http://w1', s);
+    assert.ok(performance.now() - t0 < 50, 'returns at once');
     await until(() => got.length === 1, 1000, 'the state');
     assert.deepEqual(got[0], ['http://w1', s]);
     const c = make({ prefix: p });
