@@ -4,7 +4,7 @@
 //   2. Throughput: wrk (or autocannon) against one instance with the Redis store, then the memory
 //      store, alternated over several rounds; same host, same backend.
 // Options (environment): EDITS (1000), ROUNDS (3), SECONDS (5), CONNECTIONS (20).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from '../support/http.js';
 import { startUpstreams, stopAll } from '../support/upstreams.js';
@@ -67,19 +67,27 @@ try {
 
   // ---------------------------------------------------------------- throughput
   const wrk = existsSync('/usr/bin/wrk') ? '/usr/bin/wrk' : undefined;
-  const run = (url: string): number => {
+  // Asynchronous: the backend lives in this process and must keep answering while the load runs.
+  const exec = (cmd: string, args: string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('exit', () => resolve(out));
+    });
+  const run = async (url: string): Promise<number> => {
     if (wrk) {
-      const r = spawnSync(wrk, ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, url], { encoding: 'utf8' });
-      const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
-      if (!m || /Non-2xx|Socket errors/.test(r.stdout)) throw new Error(`wrk: ${r.stdout}${r.stderr}`);
+      const out = await exec(wrk, ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, url]);
+      const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
+      if (!m || /Non-2xx|Socket errors/.test(out)) throw new Error(`wrk: ${out}`);
       return Number(m[1]);
     }
-    const r = spawnSync(
-      process.execPath,
-      ['bench/lib/autocannon-run.mjs', JSON.stringify({ url, connections: CONNECTIONS, duration: SECONDS })],
-      { encoding: 'utf8' },
-    );
-    return (JSON.parse(r.stdout) as { rps: number }).rps;
+    const out = await exec(process.execPath, [
+      'bench/lib/autocannon-run.mjs',
+      JSON.stringify({ url, connections: CONNECTIONS, duration: SECONDS }),
+    ]);
+    return (JSON.parse(out) as { rps: number }).rps;
   };
   const rps: Record<'redis' | 'memory', number[]> = { redis: [], memory: [] };
   const one = members.slice(0, 1);
@@ -87,8 +95,8 @@ try {
     for (const store of round % 2 === 0 ? (['memory', 'redis'] as const) : (['redis', 'memory'] as const)) {
       const inst = await Instance.start({ redis: redis.url, prefix, instanceId: `t-${store}`, members: one, store });
       instances.push(inst);
-      run(`${inst.base}/app/warm`); // warm-up (JIT, sockets), not counted
-      rps[store].push(run(`${inst.base}/app/x`));
+      await run(`${inst.base}/app/warm`); // warm-up (JIT, sockets), not counted
+      rps[store].push(await run(`${inst.base}/app/x`));
       await Promise.all(instances.splice(0).map((i) => i.stop()));
     }
   }
