@@ -88,16 +88,19 @@ test(
     assert.equal(after.workers.size, 3, 'every worker still answers');
     assert.equal(after.backends.get('b2') ?? 0, 0, `b2 still used: ${JSON.stringify([...after.backends])}`);
 
-    // The manager (worker 1) sums the elected counters of all three workers.
-    await new Promise((r) => setTimeout(r, 1200));
-    const snap = JSON.parse((await request(ready.manager, '/balancer-manager/api')).body) as {
+    // The manager (worker 1) sums the elected counters of all three workers (published every second).
+    interface Snap {
       cluster: { instances: string[] };
-      balancers: { workers: { elected: number; instances: unknown[] }[] }[];
-    };
+      balancers: { workers: { elected: number }[] }[];
+    }
+    const total = (x: Snap): number => x.balancers[0]!.workers.reduce((n, w) => n + w.elected, 0);
+    const deadline = Date.now() + 5000;
+    let snap: Snap;
+    do {
+      await new Promise((r) => setTimeout(r, 200));
+      snap = JSON.parse((await request(ready.manager, '/balancer-manager/api')).body) as Snap;
+    } while ((total(snap) < 120 || snap.cluster.instances.length < 3) && Date.now() < deadline);
     assert.equal(snap.cluster.instances.length, 3);
-    assert.equal(
-      snap.balancers[0]!.workers.reduce((n, w) => n + w.elected, 0),
-      120,
-    );
+    assert.equal(total(snap), 120);
   },
 );
