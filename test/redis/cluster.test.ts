@@ -8,6 +8,7 @@ import { HC_FAIL, DISABLED, STOPPED } from '../../lib/core/status.js';
 import { encodeName } from '../../lib/store/redis/keys.js';
 import { RedisServer, redisSkip } from './redis-server.js';
 import { Instance, until, type InstanceConfig, type InstanceState } from './instances.js';
+import { docsSchema, validate } from '../manager/json-schema.js';
 
 const skip = redisSkip();
 let prefixes = 0;
@@ -246,6 +247,8 @@ describe('cluster on Redis (separate processes)', { skip }, () => {
       'summed counters',
     );
     assert.deepEqual(snap!.cluster, { instance: 'm1', connected: true, instances: ['m1', 'm2'] });
+    const schema = docsSchema();
+    assert.deepEqual(validate(schema, schema, snap), [], 'the shared-store snapshot matches docs/manager.md');
     for (const w of snap!.balancers[0]!.workers) {
       assert.deepEqual(
         w.instances!.map((r) => r.instance),
