@@ -1,6 +1,10 @@
 import createDebug from 'debug';
 
-/** One namespace per area: enable with DEBUG=express-proxy-balancer:* (or a single area). */
+/**
+ * One namespace per area: enable with DEBUG=express-proxy-balancer:* (or a single area).
+ * On the request path, guard calls with `log.x.enabled`: a disabled logger still costs a call and
+ * an arguments array per request.
+ */
 const root = createDebug('express-proxy-balancer');
 export const log = {
   config: root.extend('config'),

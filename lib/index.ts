@@ -42,6 +42,12 @@ export type {
 export type { ChangeSet, WorkerEdit, BalancerEdit, AdminLetter } from './core/admin.js';
 export { FileStore, StoreError } from './store/file-store.js';
 export type { StoreErrorCode } from './store/file-store.js';
+export { RedisStore, RedisStoreError } from './store/redis-store.js';
+export type { RedisStoreOptions, RedisStoreErrorCode } from './store/redis-store.js';
+export type { SharedStateStore, SharedWorkerState, InstanceCounters } from './store/store.js';
+export { isSharedStore } from './store/store.js';
+export { ClusterSync, clusterOf } from './cluster/sync.js';
+export type { InstanceRow } from './cluster/sync.js';
 export { watchHealth, healthOf, BalancerHealth } from './health/monitor.js';
 export { HealthChecker } from './health/checker.js';
 export { OutlierDetector } from './health/outlier.js';

@@ -14,6 +14,7 @@ import { respondError } from './proxy/respond.js';
 import { log } from './debug.js';
 import { watchHealth } from './health/monitor.js';
 import { drainWorker } from './health/drain.js';
+import { attachCluster } from './cluster/sync.js';
 
 export type NextFunction = (err?: unknown) => void;
 
@@ -64,8 +65,13 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   // Stored admin state (manager edits, added workers) applies before the first request is balanced.
   let restoring = true;
   let restoreError: unknown;
+  // A store shared by several processes (RedisStore) also shares health state (lib/cluster).
+  const cluster = attachCluster(global.store, balancers);
   const ready = restoreBalancers(global.store, balancers).then(
-    () => void (restoring = false),
+    () => {
+      cluster?.start();
+      restoring = false;
+    },
     (err: unknown) => {
       restoring = false;
       restoreError = err;
@@ -94,7 +100,8 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
       handleRequest(deps, b, path, req, res).catch((err: unknown) => {
         // A bug, never an expected outcome: answer if we still can, and let the app see it.
         log.forward('internal error: %s', (err as Error).stack ?? String(err));
-        if (!res.headersSent && !res.destroyed) respondError(global, req, res, 'ERR_WORKER_RESPONSE', 502, 'internal balancer error', err);
+        if (!res.headersSent && !res.destroyed)
+          respondError(global, req, res, 'ERR_WORKER_RESPONSE', 502, 'internal balancer error', err);
         else res.destroy();
       });
       return;
@@ -154,6 +161,7 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
     close: {
       value: async (timeoutMs = 10_000): Promise<void> => {
         closed = true;
+        cluster?.stop();
         // No check may start (or keep a socket open) once closing has begun.
         for (const h of health) h.stop();
         // WebSockets live until a side closes; waiting for them would only delay the deadline.

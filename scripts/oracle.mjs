@@ -18,7 +18,10 @@ for (let i = 0; i < argv.length; i++) {
   else if (argv[i] === '--flags') flags = argv[++i].split(/\s+/).filter(Boolean);
   else names.push(argv[i]);
 }
-const all = fs.readdirSync(path.join(oracle, 'scenarios')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+const all = fs
+  .readdirSync(path.join(oracle, 'scenarios'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -5));
 const chosen = names.length ? all.filter((n) => names.some((x) => n.includes(x))) : all;
 const PORT = 18085;
 const outDir = path.join(HERE, '..', '.run', 'oracle');
@@ -56,14 +59,34 @@ for (const name of chosen) {
     server = await serve(file);
   } catch (err) {
     failed++;
-    console.log(`${name}: could not start: ${String(err.message).split('\n').find((l) => l.startsWith('Error')) ?? err.message}`);
+    console.log(
+      `${name}: could not start: ${
+        String(err.message)
+          .split('\n')
+          .find((l) => l.startsWith('Error')) ?? err.message
+      }`,
+    );
     continue;
   }
   const out = path.join(outDir, `${name}.json`);
-  const replay = await run(process.execPath, [path.join(oracle, 'replay.mjs'), file, '--base', `http://127.0.0.1:${PORT}`, '--out', out, '--manager']);
-  const cmp = replay.code === 0 || fs.existsSync(out)
-    ? await run(process.execPath, [path.join(oracle, 'compare.mjs'), path.join(oracle, 'expected', `${name}.json`), out, ...flags])
-    : { code: 1, out: replay.out };
+  const replay = await run(process.execPath, [
+    path.join(oracle, 'replay.mjs'),
+    file,
+    '--base',
+    `http://127.0.0.1:${PORT}`,
+    '--out',
+    out,
+    '--manager',
+  ]);
+  const cmp =
+    replay.code === 0 || fs.existsSync(out)
+      ? await run(process.execPath, [
+          path.join(oracle, 'compare.mjs'),
+          path.join(oracle, 'expected', `${name}.json`),
+          out,
+          ...flags,
+        ])
+      : { code: 1, out: replay.out };
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
   if (cmp.code === 0) passed++;

@@ -20,11 +20,15 @@ const lib = await import(path.join(HERE, '..', 'lib', 'index.ts'));
 const { default: express } = await import('express');
 
 const SECONDS = new Set(['retry', 'timeout', 'connectiontimeout']);
+// mod_proxy_hcheck: a bare hcinterval is seconds; with a unit ("500ms") it passes through.
+const HC_NUMBERS = new Set(['hcfails', 'hcpasses']);
 const BOOLEANS = new Set(['nofailover', 'scolonpathdelim', 'failontimeout', 'forcerecovery']);
 
 function apacheValue(key, value) {
   if (BOOLEANS.has(key)) return value === true || /^on$/i.test(String(value));
   if (SECONDS.has(key)) return `${value}s`;
+  if (key === 'hcinterval') return /^\d+$/.test(String(value)) ? `${value}s` : value;
+  if (HC_NUMBERS.has(key)) return Number(value);
   if (key === 'maxattempts' || key === 'growth' || key === 'lbset') return Number(value);
   if (key === 'stickysessionsep' && /^off$/i.test(String(value))) return false;
   return value;
@@ -39,7 +43,16 @@ function translate(params = {}, known) {
   return out;
 }
 
-const MEMBER_PARAMS = new Set(['timeout', 'connectiontimeout', 'max']);
+const MEMBER_PARAMS = new Set([
+  'timeout',
+  'connectiontimeout',
+  'max',
+  'hcmethod',
+  'hcuri',
+  'hcinterval',
+  'hcfails',
+  'hcpasses',
+]);
 
 export function configFromScenario(scenario, { host = '127.0.0.1' } = {}) {
   const b = scenario.balancer ?? {};
@@ -94,7 +107,9 @@ if (isMain) {
   if (typeof lib.managerRouter === 'function') app.use('/balancer-manager', lib.managerRouter(lb));
   app.use(lb);
   const server = app.listen(args.port, args.host, () => {
-    console.log(`serving ${scenario.name ?? path.basename(args.file)} on http://${args.host}:${args.port} (pid ${process.pid})`);
+    console.log(
+      `serving ${scenario.name ?? path.basename(args.file)} on http://${args.host}:${args.port} (pid ${process.pid})`,
+    );
   });
   const stop = () => {
     server.closeAllConnections();

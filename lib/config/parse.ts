@@ -11,7 +11,8 @@ export function parseDuration(field: string, value: Duration, min = 0, max = 86_
     ms = value;
   } else if (typeof value === 'string') {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/i.exec(value);
-    if (!m) throw new ConfigError(field, value, 'is not a duration: use milliseconds (60000) or a unit ("60s", "500ms")');
+    if (!m)
+      throw new ConfigError(field, value, 'is not a duration: use milliseconds (60000) or a unit ("60s", "500ms")');
     ms = Number(m[1]) * (UNITS[m[2]!.toLowerCase()] ?? 1);
   } else {
     throw new ConfigError(field, value, 'is not a duration: use milliseconds (60000) or a unit ("60s", "500ms")');
@@ -52,7 +53,11 @@ export function parseBoolean(field: string, value: unknown): boolean {
 /** Route, redirect and sticky names: printable, no separators that break cookies or URLs, < 64 chars like Apache. */
 export function parseToken(field: string, value: unknown, maxLength = 63): string {
   if (typeof value !== 'string' || value.length > maxLength || !/^[\x21-\x7e]*$/.test(value) || /[;,|=]/.test(value)) {
-    throw new ConfigError(field, value, `is not a token of at most ${maxLength} visible ASCII characters without ; , | =`);
+    throw new ConfigError(
+      field,
+      value,
+      `is not a token of at most ${maxLength} visible ASCII characters without ; , | =`,
+    );
   }
   return value;
 }
@@ -79,7 +84,14 @@ export function parseStatus(field: string, value: unknown): number {
 /** One of a fixed set of strings (config values that arrive untyped from JavaScript or JSON). */
 export function parseOneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new ConfigError(field, value, `is not ${allowed.map((a) => JSON.stringify(a)).join(', ').replace(/, ([^,]*)$/, ' or $1')}`);
+    throw new ConfigError(
+      field,
+      value,
+      `is not ${allowed
+        .map((a) => JSON.stringify(a))
+        .join(', ')
+        .replace(/, ([^,]*)$/, ' or $1')}`,
+    );
   }
   return value as T;
 }

@@ -17,20 +17,68 @@ import {
   parseStatusList,
   parseToken,
 } from './parse.js';
-import { HEALTH_MEMBER_KEYS, balancerHealth, validateHealthCheck, validateOutlier, validateSlowStart } from '../health/validate.js';
+import {
+  HEALTH_MEMBER_KEYS,
+  balancerHealth,
+  validateHealthCheck,
+  validateOutlier,
+  validateSlowStart,
+} from '../health/validate.js';
 
 const MEMBER_KEYS = new Set([
-  'url', 'loadfactor', 'lbset', 'route', 'redirect', 'retry', 'status', 'connectiontimeout', 'timeout', 'max', 'tls',
+  'url',
+  'loadfactor',
+  'lbset',
+  'route',
+  'redirect',
+  'retry',
+  'status',
+  'connectiontimeout',
+  'timeout',
+  'max',
+  'tls',
   ...HEALTH_MEMBER_KEYS,
 ]);
 const BALANCER_KEYS = new Set([
-  'name', 'mount', 'path', 'lbmethod', 'maxattempts', 'nofailover', 'stickysession', 'stickysessionsep',
-  'scolonpathdelim', 'timeout', 'failonstatus', 'failontimeout', 'forcerecovery', 'growth', 'nonce', 'members',
-  'routecookie', 'retryon', 'replay', 'retrybudget', 'queue', 'outlier', 'slowstart',
+  'name',
+  'mount',
+  'path',
+  'lbmethod',
+  'maxattempts',
+  'nofailover',
+  'stickysession',
+  'stickysessionsep',
+  'scolonpathdelim',
+  'timeout',
+  'failonstatus',
+  'failontimeout',
+  'forcerecovery',
+  'growth',
+  'nonce',
+  'members',
+  'routecookie',
+  'retryon',
+  'replay',
+  'retrybudget',
+  'queue',
+  'outlier',
+  'slowstart',
 ]);
 const GLOBAL_KEYS = new Set([
-  'balancers', 'preserveHost', 'serverName', 'xForwarded', 'replayBufferBytes', 'exposeHeaders', 'onError',
-  'keepAliveIdle', 'store', 'clock', 'random', 'bodyTimeout', 'outlier', 'slowstart',
+  'balancers',
+  'preserveHost',
+  'serverName',
+  'xForwarded',
+  'replayBufferBytes',
+  'exposeHeaders',
+  'onError',
+  'keepAliveIdle',
+  'store',
+  'clock',
+  'random',
+  'bodyTimeout',
+  'outlier',
+  'slowstart',
 ]);
 
 const DEFAULT_RETRY_MS = 60_000;
@@ -80,7 +128,10 @@ function validateGlobal(c: BalancerConfig): GlobalSpec {
   if (c.clock !== undefined && (!isObject(c.clock) || typeof c.clock.now !== 'function')) {
     throw new ConfigError('clock', c.clock, 'is not a Clock ({ now, setTimeout, clearTimeout })');
   }
-  if (c.store !== undefined && (!isObject(c.store) || typeof c.store.load !== 'function' || typeof c.store.save !== 'function')) {
+  if (
+    c.store !== undefined &&
+    (!isObject(c.store) || typeof c.store.load !== 'function' || typeof c.store.save !== 'function')
+  ) {
     throw new ConfigError('store', c.store, 'is not a StateStore ({ load, save })');
   }
   if (c.serverName !== undefined && (typeof c.serverName !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(c.serverName))) {
@@ -94,7 +145,8 @@ function validateGlobal(c: BalancerConfig): GlobalSpec {
       c.replayBufferBytes === undefined ? 1 << 20 : parseInteger('replayBufferBytes', c.replayBufferBytes, 0, 1 << 30),
     exposeHeaders: c.exposeHeaders === undefined ? false : parseBoolean('exposeHeaders', c.exposeHeaders),
     onError: c.onError,
-    keepAliveIdleMs: c.keepAliveIdle === undefined ? 4000 : parseDuration('keepAliveIdle', c.keepAliveIdle, 1, 3_600_000),
+    keepAliveIdleMs:
+      c.keepAliveIdle === undefined ? 4000 : parseDuration('keepAliveIdle', c.keepAliveIdle, 1, 3_600_000),
     bodyTimeoutMs: c.bodyTimeout === undefined ? 30_000 : parseDuration('bodyTimeout', c.bodyTimeout, 1, 3_600_000),
     store: c.store ?? new MemoryStore(),
     clock: c.clock ?? systemClock,
@@ -106,7 +158,11 @@ function validateGlobal(c: BalancerConfig): GlobalSpec {
 
 function validateMount(field: string, value: unknown): string {
   if (typeof value !== 'string' || !value.startsWith('/') || /[?#\s]/.test(value) || /\/\.\.?(\/|$)/.test(value)) {
-    throw new ConfigError(field, value, 'is not an absolute path without query, fragment or dot segments (e.g. "/app")');
+    throw new ConfigError(
+      field,
+      value,
+      'is not an absolute path without query, fragment or dot segments (e.g. "/app")',
+    );
   }
   return value;
 }
@@ -139,18 +195,32 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
   }
   const lbmethod = b.lbmethod ?? 'byrequests';
   if (typeof lbmethod !== 'string' || !hasScheduler(lbmethod)) {
-    throw new ConfigError(`${path}.lbmethod`, lbmethod, `is not a registered scheduler (${listSchedulers().join(', ')})`, 'ERR_SCHEDULER_UNKNOWN');
+    throw new ConfigError(
+      `${path}.lbmethod`,
+      lbmethod,
+      `is not a registered scheduler (${listSchedulers().join(', ')})`,
+      'ERR_SCHEDULER_UNKNOWN',
+    );
   }
   if (!Array.isArray(b.members)) throw new ConfigError(`${path}.members`, b.members, 'is not an array of members');
   const growth = b.growth === undefined ? 0 : parseInteger(`${path}.growth`, b.growth, 0, 1000);
   if (b.members.length === 0 && growth === 0) {
-    throw new ConfigError(`${path}.members`, b.members, 'is empty (add members, or growth for workers added at run time)');
+    throw new ConfigError(
+      `${path}.members`,
+      b.members,
+      'is empty (add members, or growth for workers added at run time)',
+    );
   }
   const members = b.members.map((m, j) => validateMember(`${path}.members[${j}]`, m));
   const seen = new Set<string>();
   members.forEach((m, j) => {
     if (seen.has(m.name)) {
-      throw new ConfigError(`${path}.members[${j}].url`, b.members[j]!.url, 'is used by another member', 'ERR_CONFIG_DUPLICATE');
+      throw new ConfigError(
+        `${path}.members[${j}].url`,
+        b.members[j]!.url,
+        'is used by another member',
+        'ERR_CONFIG_DUPLICATE',
+      );
     }
     seen.add(m.name);
   });
@@ -166,7 +236,8 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
     nofailover: b.nofailover === undefined ? false : parseBoolean(`${path}.nofailover`, b.nofailover),
     sticky: validateSticky(`${path}.stickysession`, b.stickysession),
     stickysessionsep: validateSeparator(`${path}.stickysessionsep`, b.stickysessionsep),
-    scolonpathdelim: b.scolonpathdelim === undefined ? false : parseBoolean(`${path}.scolonpathdelim`, b.scolonpathdelim),
+    scolonpathdelim:
+      b.scolonpathdelim === undefined ? false : parseBoolean(`${path}.scolonpathdelim`, b.scolonpathdelim),
     timeoutMs: b.timeout === undefined ? 0 : parseDuration(`${path}.timeout`, b.timeout, 0, 7_200_000),
     failonstatus: b.failonstatus === undefined ? new Set() : parseStatusList(`${path}.failonstatus`, b.failonstatus),
     failontimeout: b.failontimeout === undefined ? false : parseBoolean(`${path}.failontimeout`, b.failontimeout),
@@ -179,9 +250,13 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
   };
 }
 
-function validateRetry(path: string, b: BalancerOptions): Pick<BalancerSpec, 'retryon' | 'replay' | 'retrybudget' | 'queue'> {
+function validateRetry(
+  path: string,
+  b: BalancerOptions,
+): Pick<BalancerSpec, 'retryon' | 'replay' | 'retrybudget' | 'queue'> {
   const retryon = parseOneOf(`${path}.retryon`, b.retryon ?? 'connect', ['connect', 'idempotent'] as const);
-  if (b.replay !== undefined && typeof b.replay !== 'function') throw new ConfigError(`${path}.replay`, b.replay, 'is not a function');
+  if (b.replay !== undefined && typeof b.replay !== 'function')
+    throw new ConfigError(`${path}.replay`, b.replay, 'is not a function');
   const budget = b.retrybudget ?? {};
   if (!isObject(budget)) throw new ConfigError(`${path}.retrybudget`, budget, 'is not { percent, min }');
   checkKeys(`${path}.retrybudget`, budget, new Set(['percent', 'min']));
@@ -199,7 +274,9 @@ function validateRetry(path: string, b: BalancerOptions): Pick<BalancerSpec, 're
     queue: {
       size: queue.size === undefined ? 1024 : parseInteger(`${path}.queue.size`, queue.size, 0, 1_000_000),
       timeoutMs:
-        queue.timeout === undefined ? fallbackWait || 30_000 : parseDuration(`${path}.queue.timeout`, queue.timeout, 0, 7_200_000),
+        queue.timeout === undefined
+          ? fallbackWait || 30_000
+          : parseDuration(`${path}.queue.timeout`, queue.timeout, 0, 7_200_000),
     },
   };
 }
@@ -214,26 +291,38 @@ function validateRouteCookie(field: string, b: BalancerOptions): RouteCookieSpec
   checkKeys(field, o as Record<string, unknown>, ROUTE_COOKIE_KEYS);
   // Never defaults to the stickysession name: that is usually the app's own session cookie.
   const name = o.name === undefined ? 'ROUTEID' : parseToken(`${field}.name`, o.name);
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new ConfigError(`${field}.name`, name, 'is not a cookie name');
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name))
+    throw new ConfigError(`${field}.name`, name, 'is not a cookie name');
   const secrets = o.secret === undefined ? [] : Array.isArray(o.secret) ? o.secret : [o.secret];
   secrets.forEach((s, i) => {
     if (typeof s !== 'string' || s.length < 16) {
-      throw new ConfigError(`${field}.secret${Array.isArray(o.secret) ? `[${i}]` : ''}`, '(hidden)', 'is not a string of at least 16 characters');
+      throw new ConfigError(
+        `${field}.secret${Array.isArray(o.secret) ? `[${i}]` : ''}`,
+        '(hidden)',
+        'is not a string of at least 16 characters',
+      );
     }
   });
-  if (secrets.length > 0 && (b.stickysessionsep === false || b.stickysessionsep === 'Off' || b.stickysessionsep === 'off')) {
+  if (
+    secrets.length > 0 &&
+    (b.stickysessionsep === false || b.stickysessionsep === 'Off' || b.stickysessionsep === 'off')
+  ) {
     throw new ConfigError(`${field}.secret`, '(hidden)', 'needs a stickysessionsep (the signature goes before it)');
   }
   const sameSite = parseOneOf(`${field}.sameSite`, o.sameSite ?? 'Lax', ['Strict', 'Lax', 'None'] as const);
   const str = (k: 'path' | 'domain', v: unknown): string => {
-    if (typeof v !== 'string' || !/^[\x21-\x3a\x3c-\x7e]+$/.test(v)) throw new ConfigError(`${field}.${k}`, v, 'is not a cookie attribute value');
+    if (typeof v !== 'string' || !/^[\x21-\x3a\x3c-\x7e]+$/.test(v))
+      throw new ConfigError(`${field}.${k}`, v, 'is not a cookie attribute value');
     return v;
   };
   return {
     name,
     path: o.path === undefined ? '/' : str('path', o.path),
     domain: o.domain === undefined ? undefined : str('domain', o.domain),
-    maxAge: o.maxAge === undefined ? undefined : Math.floor(parseDuration(`${field}.maxAge`, o.maxAge, 0, 400 * 86_400_000) / 1000),
+    maxAge:
+      o.maxAge === undefined
+        ? undefined
+        : Math.floor(parseDuration(`${field}.maxAge`, o.maxAge, 0, 400 * 86_400_000) / 1000),
     httpOnly: o.httpOnly === undefined ? true : parseBoolean(`${field}.httpOnly`, o.httpOnly),
     secure: o.secure === undefined ? sameSite === 'None' : parseBoolean(`${field}.secure`, o.secure),
     sameSite: sameSite.toLowerCase() as RouteCookieSpec['sameSite'],
@@ -262,7 +351,9 @@ export function validateMember(path: string, m: MemberOptions): MemberSpec {
     retryMs: m.retry === undefined ? DEFAULT_RETRY_MS : parseDuration(`${path}.retry`, m.retry, 0),
     status: m.status === undefined ? 0 : parseStatus(`${path}.status`, m.status),
     connectTimeoutMs:
-      m.connectiontimeout === undefined ? Math.min(timeoutMs, 10_000) : parseDuration(`${path}.connectiontimeout`, m.connectiontimeout, 1),
+      m.connectiontimeout === undefined
+        ? Math.min(timeoutMs, 10_000)
+        : parseDuration(`${path}.connectiontimeout`, m.connectiontimeout, 1),
     timeoutMs,
     max: m.max === undefined ? DEFAULT_MAX_SOCKETS : parseInteger(`${path}.max`, m.max, 1, 65_535),
     tls: m.tls,
@@ -279,7 +370,11 @@ function parseWorkerUrl(field: string, value: unknown): URL {
     throw new ConfigError(field, value, 'is not an absolute http:// or https:// URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(field, value, 'is not an http:// or https:// URL (other schemes are refused, cf. CVE-2021-40438)');
+    throw new ConfigError(
+      field,
+      value,
+      'is not an http:// or https:// URL (other schemes are refused, cf. CVE-2021-40438)',
+    );
   }
   if (url.username || url.password || url.search || url.hash || !url.hostname) {
     throw new ConfigError(field, value, 'must be scheme://host[:port][/base] without credentials, query or fragment');

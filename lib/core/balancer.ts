@@ -237,6 +237,14 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     this.markError(w, reason);
   }
 
+  /** Error state as another instance saw it (lib/cluster): its time and ejection window, not now's. */
+  adoptError(w: Worker, errorTime: number, ejectionMs: number | undefined, reason: string): void {
+    if (w.ignoresErrors) return;
+    w.errorTime = errorTime;
+    w.ejectionMs = ejectionMs;
+    this.#setStatus(w, w.status | IN_ERROR, reason);
+  }
+
   /** Sets or clears one status flag (admin and health changes). */
   setFlag(w: Worker, bit: number, on: boolean, reason: string): void {
     if (on && bit === IN_ERROR) {

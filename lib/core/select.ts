@@ -28,7 +28,7 @@ export function selectWorker(
       chargeStickyHit(balancer, routed);
       routed.elected++;
       if (routed.route !== hit.route) ctx.routeChanged = true;
-      log.route('%s route %s -> %s', balancer.id, hit.route, routed.name);
+      if (log.route.enabled) log.route('%s route %s -> %s', balancer.id, hit.route, routed.name);
       return { worker: routed, via: 'route' };
     }
     if (balancer.nofailover && routeHasOwner(balancer, hit.route)) {
@@ -51,7 +51,7 @@ export function electBalanced(
   chosen.elected++;
   // The client sent no usable route, or its worker is gone: it should be told the new one.
   if (balancer.sticky || balancer.routecookie) ctx.routeChanged = true;
-  log.select('%s elected %s (lbstatus %d)', balancer.id, chosen.name, chosen.lbstatus);
+  if (log.select.enabled) log.select('%s elected %s (lbstatus %d)', balancer.id, chosen.name, chosen.lbstatus);
   return { worker: chosen, via: 'scheduler' };
 }
 

@@ -8,7 +8,7 @@ export interface ExchangeOptions {
   connectTimeoutMs: number;
   timeoutMs: number;
   /** Extra response headers ([name, value, …]) decided once the worker's status is known. */
-  onHead(proxyRes: IncomingMessage): string[];
+  onHead(proxyRes: IncomingMessage): readonly string[];
 }
 
 function codedError(message: string, code: string): Error {
@@ -88,8 +88,10 @@ export class Exchange {
       this.#read += chunk.length;
     });
     proxyRes.on('end', this.#captureTransferred);
-    proxyRes.on('error', () => this.#onWorkerBroke());
-    proxyRes.on('aborted', () => this.#onWorkerBroke());
+    // No 'error' listener: IncomingMessage then emits none, and 'close' before completion says it all.
+    proxyRes.on('close', () => {
+      if (!proxyRes.complete) this.#onWorkerBroke();
+    });
     try {
       const headers = responseHeaders(proxyRes.rawHeaders, this.#opts.onHead(proxyRes));
       this.#res.writeHead(status, proxyRes.statusMessage, headers);
@@ -180,7 +182,7 @@ export class Exchange {
     this.#res.off('error', this.#onClientError);
     this.#res.off('finish', this.#onClientFinish);
     if (outcome.kind !== 'completed' && outcome.kind !== 'truncated') this.#proxyReq?.destroy();
-    log.forward('%s %s -> %s', this.#req.method, this.#req.url, outcome.kind);
+    if (log.forward.enabled) log.forward('%s %s -> %s', this.#req.method, this.#req.url, outcome.kind);
     this.#settle(outcome);
   }
 }

@@ -2,8 +2,15 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from '
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus the ones a proxy must not pass on. */
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'expect',
-  'proxy-authorization', 'proxy-authenticate',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'proxy-authorization',
+  'proxy-authenticate',
 ]);
 
 /**
@@ -11,13 +18,25 @@ const HOP_BY_HOP = new Set([
  * `Connection: X-Forwarded-For` strip the forwarding headers), and the framing headers.
  */
 const PROTECTED = new Set([
-  'host', 'content-length', 'transfer-encoding', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-server', 'forwarded',
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-server',
+  'forwarded',
 ]);
 
+/** Connection values that name no header beyond the hop-by-hop ones (the common case). */
+const PLAIN_CONNECTION = new Set(['keep-alive', 'close', 'Keep-Alive', 'Close', 'upgrade', 'Upgrade']);
+
 function connectionTokens(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
+  if (value === undefined || (typeof value === 'string' && PLAIN_CONNECTION.has(value))) return [];
   const joined = Array.isArray(value) ? value.join(',') : value;
-  return joined.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+  return joined
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 function append(existing: string | string[] | undefined, value: string): string {
@@ -44,9 +63,10 @@ export interface OutgoingHeaderOptions {
 export function outgoingHeaders(req: IncomingMessage, opts: OutgoingHeaderOptions): IncomingHttpHeaders {
   const src = req.headers;
   const out: IncomingHttpHeaders = {};
-  const drop = new Set(connectionTokens(src.connection));
+  const tokens = connectionTokens(src.connection);
+  const drop = tokens.length > 0 ? new Set(tokens) : undefined;
   for (const key of Object.keys(src)) {
-    if (HOP_BY_HOP.has(key) || (drop.has(key) && !PROTECTED.has(key))) continue;
+    if (HOP_BY_HOP.has(key) || (drop?.has(key) && !PROTECTED.has(key))) continue;
     out[key] = src[key];
   }
   if (opts.xForwarded) {
@@ -72,9 +92,9 @@ export function outgoingHeaders(req: IncomingMessage, opts: OutgoingHeaderOption
 export function responseHeaders(rawHeaders: readonly string[], extra: readonly string[]): OutgoingHttpHeaders {
   let drop: Set<string> | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === 'connection') {
-      drop ??= new Set();
-      for (const t of connectionTokens(rawHeaders[i + 1])) drop.add(t);
+    const name = rawHeaders[i]!;
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      for (const t of connectionTokens(rawHeaders[i + 1])) (drop ??= new Set()).add(t);
     }
   }
   const out: OutgoingHttpHeaders = {};

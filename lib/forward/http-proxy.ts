@@ -79,28 +79,27 @@ export class ProxyEngine {
     headers: IncomingHttpHeaders,
     hooks: UpgradeHooks,
   ): void {
-    const r = req as WithExchange;
-    r[kUpgrade] = hooks;
-    const url = req.url;
-    const originalHeaders = req.headers;
-    req.url = path;
-    req.headers = headers;
-    try {
-      this.#proxy.ws(req, socket, head, this.#options(target, undefined), (err: Error) => {
-        hooks.onError(err);
-      });
-    } catch (err) {
-      hooks.onError(err as Error);
+    (req as WithExchange)[kUpgrade] = hooks;
+    const onError = (err: Error): void => {
+      hooks.onError(err);
+    };
+    const failed = withRequestAs(req, path, headers, () => {
+      this.#proxy.ws(req, socket, head, this.#options(target, undefined), onError);
+    });
+    if (failed) {
+      onError(failed);
       socket.destroy();
-    } finally {
-      req.url = url;
-      req.headers = originalHeaders;
     }
   }
 
   #options(target: EngineTarget, body: Readable | undefined): httpProxy.ServerOptions {
     return {
-      target: { protocol: target.protocol, hostname: target.hostname, port: String(target.port), path: target.basePath },
+      target: {
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: String(target.port),
+        path: target.basePath,
+      },
       agent: target.agent,
       secure: target.secure,
       ...(body && { buffer: body }),
@@ -120,19 +119,36 @@ export class ProxyEngine {
     headers: IncomingHttpHeaders,
     body: Readable | undefined,
   ): void {
-    const r = req as WithExchange;
-    r[kExchange] = exchange;
-    const url = req.url;
-    const originalHeaders = req.headers;
-    req.url = path;
-    req.headers = headers;
-    try {
+    (req as WithExchange)[kExchange] = exchange;
+    const failed = withRequestAs(req, path, headers, () => {
       this.#proxy.web(req, res, this.#options(target, body), exchange.onError);
-    } catch (err) {
-      exchange.onError(err as Error);
-    } finally {
-      req.url = url;
-      req.headers = originalHeaders;
-    }
+    });
+    if (failed) exchange.onError(failed);
+  }
+}
+
+/**
+ * Runs `fn` while `req` shows the worker-side path and headers: http-proxy reads both
+ * synchronously when it builds the outgoing request, and the app keeps seeing its own.
+ * Returns what `fn` threw (http-proxy throws for request options Node refuses).
+ */
+function withRequestAs(
+  req: IncomingMessage,
+  path: string,
+  headers: IncomingHttpHeaders,
+  fn: () => void,
+): Error | undefined {
+  const url = req.url;
+  const original = req.headers;
+  req.url = path;
+  req.headers = headers;
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    return err as Error;
+  } finally {
+    req.url = url;
+    req.headers = original;
   }
 }

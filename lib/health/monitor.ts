@@ -22,7 +22,8 @@ export class BalancerHealth {
     this.balancer = balancer;
     this.outlier = new OutlierDetector(balancer);
     balancer.on('statechange', this.#onStateChange);
-    balancer.on('attempt', this.outlier.onAttempt);
+    // Only with outlier detection: without 'attempt' listeners release() skips building the event.
+    if (balancer.outlier) balancer.on('attempt', this.outlier.onAttempt);
     balancer.on('worker-added', this.#onAdded);
     for (const w of balancer.workers) this.#watch(w);
   }

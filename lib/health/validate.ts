@@ -118,14 +118,14 @@ export function validateHealthCheck(path: string, m: MemberOptions, basePath: st
   };
 }
 
-const OUTLIER_KEYS = new Set([
+export const OUTLIER_KEYS = new Set([
   'consecutiveFailures',
   'failureStatuses',
   'baseEjectionTime',
   'maxEjectionTime',
   'maxEjectionPercent',
 ]);
-const SLOWSTART_KEYS = new Set(['window', 'minWeightPercent', 'aggression']);
+export const SLOWSTART_KEYS = new Set(['window', 'minWeightPercent', 'aggression']);
 
 function checkKeys(field: string, obj: Record<string, unknown>, allowed: Set<string>): void {
   for (const key of Object.keys(obj)) {

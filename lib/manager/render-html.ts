@@ -90,7 +90,13 @@ function metaLine(snap: ManagerSnapshot): string {
     ? 'Balancer changes will be persisted on restart.'
     : 'Balancer changes will NOT be persisted on restart.';
   const mode = snap.readOnly ? ' Read-only: changes are disabled.' : '';
-  return `${persisted}${mode} Generated ${h(snap.generatedAt)}.`;
+  const c = snap.cluster;
+  const shared = c
+    ? ` Shared by ${c.instances.length} instance${c.instances.length === 1 ? '' : 's'} (this one: <code>${h(c.instance)}</code>); ${
+        c.connected ? 'state store connected' : 'state store UNAVAILABLE: serving from the last known state'
+      }.`
+    : '';
+  return `${persisted}${mode}${shared} Generated ${h(snap.generatedAt)}.`;
 }
 
 function messages(ctx: PageContext): string {
@@ -122,7 +128,7 @@ function balancerSection(snap: ManagerSnapshot, b: BalancerSnapshot, ctx: PageCo
 <h2>LoadBalancer Status for ${link(snap, balancerQuery(b), b.id)}</h2>
 ${settingsTable(b)}
 ${workersTable(snap, b, selWorker)}
-${form}</section>`;
+${instancesTable(b)}${form}</section>`;
 }
 
 function settingsTable(b: BalancerSnapshot): string {
@@ -186,6 +192,25 @@ function workerRow(snap: ManagerSnapshot, b: BalancerSnapshot, w: WorkerSnapshot
   )}${num(w.lbset)}<td>${statusBadge(w)}</td>${num(w.elected)}${num(w.busy)}${num(w.lbstatus)}${bytes(w.transferred)}${bytes(
     w.read,
   )}${num(w.errors)}<td>${h(w.lastError ?? '')}</td></tr>`;
+}
+
+/** With a shared store: each instance's counters per worker (the workers table shows their sums). */
+function instancesTable(b: BalancerSnapshot): string {
+  const rows = b.workers.flatMap((w) =>
+    (w.instances ?? []).map(
+      (r) =>
+        `<tr><td>${h(w.name)}</td><td><code>${h(r.instance)}</code>${r.self ? ' (this one)' : ''}</td><td class="num">${h(
+          r.elected,
+        )}</td><td class="num">${h(r.busy)}</td><td class="num" title="${r.transferred} bytes">${h(
+          humanSize(r.transferred),
+        )}</td><td class="num" title="${r.read} bytes">${h(humanSize(r.read))}</td><td>${h(r.updatedAt)}</td></tr>`,
+    ),
+  );
+  if (rows.length === 0) return '';
+  const heads = ['Worker URL', 'Instance', 'Elected', 'Busy', 'To', 'From', 'Updated'];
+  return `<h3>Per instance</h3><div class="scroll"><table class="instances"><tr>${heads.map((x) => `<th>${x}</th>`).join('')}</tr>
+${rows.join('\n')}</table></div>
+`;
 }
 
 /** The posted value after a refused change, else the current one. */

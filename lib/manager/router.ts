@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { drainWorker } from '../health/drain.js';
 import type { Balancer } from '../core/balancer.js';
 import type { StateStore } from '../store/store.js';
 import type { ChangeSet } from '../core/admin.js';
@@ -348,7 +349,13 @@ async function api(ctx: Ctx, req: Req, res: ServerResponse, url: URL): Promise<v
       sendJson(res, 200, top === undefined ? snap : { balancers: snap.balancers });
       return;
     }
-    if (top !== 'balancers' || name === undefined || rest.length > 0 || (sub !== undefined && sub !== 'workers')) {
+    const action = rest.length === 1 && rest[0] === 'drain' ? 'drain' : undefined;
+    if (
+      top !== 'balancers' ||
+      name === undefined ||
+      (rest.length > 0 && !action) ||
+      (sub !== undefined && sub !== 'workers')
+    ) {
       throw notFound();
     }
     const b = findBalancer(ctx, balancerName(name, 'balancer'), 'balancer');
@@ -360,7 +367,8 @@ async function api(ctx: Ctx, req: Req, res: ServerResponse, url: URL): Promise<v
       await workersResource(ctx, req, res, b, read, method);
       return;
     }
-    await workerResource(ctx, req, res, b, worker, read, method);
+    if (action === 'drain') await drainResource(ctx, req, res, b, worker, method);
+    else await workerResource(ctx, req, res, b, worker, read, method);
   } catch (err) {
     const e = asManagerError(err, false);
     if (e instanceof NotAllowed) res.setHeader('Allow', e.allow);
@@ -454,4 +462,38 @@ async function workerResource(
   const fields = await jsonChange(ctx, req, b);
   await commit(ctx, req, b, { balancer: b.name, worker: w.name, workerEdit: parseJsonWorkerEdit(fields) });
   sendJson(res, 200, { worker: workerSnapshot(b, w) });
+}
+
+/**
+ * POST …/workers/:url/drain { nonce, timeoutMs? }: sets N through the usual change path (audited,
+ * saved), then answers once the worker has no request in flight (drained: true) or at the
+ * deadline (drained: false, with what is still busy) — the step before disabling it in a deploy.
+ */
+async function drainResource(
+  ctx: Ctx,
+  req: IncomingMessage,
+  res: ServerResponse,
+  b: Balancer,
+  name: string,
+  method: string,
+): Promise<void> {
+  if (method !== 'POST') notAllowed('POST');
+  const w = findWorker(b, name);
+  if (!w) throw new ManagerError('ERR_MANAGER_NOT_FOUND', 404, `${b.id} has no worker ${name}`, 'worker');
+  const fields = await jsonChange(ctx, req, b);
+  const { timeoutMs = 30_000, ...others } = fields;
+  if (Object.keys(others).length > 0) {
+    throw new ManagerError(
+      'ERR_MANAGER_INVALID',
+      400,
+      `unknown field ${Object.keys(others)[0] ?? ''}`,
+      Object.keys(others)[0],
+    );
+  }
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > 600_000) {
+    throw new ManagerError('ERR_MANAGER_INVALID', 400, 'timeoutMs is not an integer in 0..600000', 'timeoutMs');
+  }
+  if (!w.draining) await commit(ctx, req, b, { balancer: b.name, worker: w.name, workerEdit: { flags: { N: true } } });
+  const drained = await drainWorker(b, w, timeoutMs);
+  sendJson(res, 200, { drained, worker: workerSnapshot(b, w) });
 }

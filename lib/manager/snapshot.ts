@@ -7,6 +7,7 @@ import { stickyString } from '../core/admin.js';
 import { listSchedulers } from '../schedulers/registry.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { errorCount } from './error-counts.js';
+import { clusterOf } from '../cluster/sync.js';
 
 export interface SnapshotSource {
   readonly balancers: readonly Balancer[];
@@ -22,6 +23,19 @@ export function buildSnapshot(lb: SnapshotSource, readOnly: boolean): ManagerSna
     persisted: !(lb.store instanceof MemoryStore),
     schedulers: listSchedulers(),
     balancers: lb.balancers.map((b) => balancerSnapshot(b, readOnly)),
+    ...clusterSnapshot(lb.balancers),
+  };
+}
+
+/** With a shared store (docs/scale-out.md): this instance, the live ones, and whether the store answers. */
+function clusterSnapshot(balancers: readonly Balancer[]): Pick<ManagerSnapshot, 'cluster'> {
+  const first = balancers[0];
+  const c = first && clusterOf(first);
+  if (!c) return {};
+  const instances = new Set<string>([c.store.instanceId]);
+  for (const b of balancers) for (const x of c.store.counters(b.name)) instances.add(x.instance);
+  return {
+    cluster: { instance: c.store.instanceId, connected: c.store.connected, instances: [...instances].sort() },
   };
 }
 
@@ -49,6 +63,10 @@ function defaultPort(protocol: string): number {
 }
 
 export function workerSnapshot(b: Balancer, w: Worker): WorkerSnapshot {
+  // Shared store: elected and byte counters are the sums over the instances, with one row each.
+  const rows = clusterOf(b)?.rows(b, w);
+  const sum = (k: 'elected' | 'transferred' | 'read', own: number): number =>
+    rows ? rows.reduce((n, r) => n + r[k], 0) : own;
   const flags = Object.fromEntries(FLAGS.map((f) => [f.letter, w.has(f.bit)])) as WorkerSnapshot['flags'];
   return {
     name: w.name,
@@ -64,11 +82,11 @@ export function workerSnapshot(b: Balancer, w: Worker): WorkerSnapshot {
     flags,
     usable: w.isUsable(),
     health: w.has(HC_FAIL) ? 'hcfail' : w.has(IN_ERROR) ? 'error' : 'ok',
-    elected: w.elected,
+    elected: sum('elected', w.elected),
     busy: w.busy,
     lbstatus: w.lbstatus,
-    transferred: w.transferred,
-    read: w.read,
+    transferred: sum('transferred', w.transferred),
+    read: sum('read', w.read),
     errors: errorCount(b, w.name),
     lastError: isoTime(w.errorTime),
     retries: w.retries,
@@ -76,6 +94,7 @@ export function workerSnapshot(b: Balancer, w: Worker): WorkerSnapshot {
     timeoutMs: w.timeoutMs,
     connectTimeoutMs: w.connectTimeoutMs,
     max: w.max,
+    ...(rows ? { instances: rows } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChangeSet } from '../core/admin.js';
+import type { InstanceRow } from '../cluster/sync.js';
 
 /** One worker as every rendering shows it (docs/manager.md has the JSON schema). */
 export interface WorkerSnapshot {
@@ -40,6 +41,8 @@ export interface WorkerSnapshot {
   timeoutMs: number;
   connectTimeoutMs: number;
   max: number;
+  /** With a shared store: each instance's counters (elected, transferred and read above are their sums). */
+  instances?: InstanceRow[];
 }
 
 export interface BalancerSnapshot {
@@ -75,6 +78,8 @@ export interface ManagerSnapshot {
   /** Registered scheduler names (valid lbmethod values). */
   schedulers: string[];
   balancers: BalancerSnapshot[];
+  /** With a shared store (docs/scale-out.md): this instance, every live one, and whether the store answers. */
+  cluster?: { instance: string; connected: boolean; instances: string[] };
 }
 
 /** One applied change, emitted as the router's "audit" event and logged (debug: express-proxy-balancer:manager). */

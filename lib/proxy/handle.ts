@@ -50,8 +50,14 @@ export async function handleRequest(
   const plan = await readBody(req, global.replayBufferBytes, global.bodyTimeoutMs);
   if (plan.kind === 'aborted') return;
   if (plan.kind === 'consumed') {
-    respondError(global, req, res, 'ERR_BODY_CONSUMED', 500,
-      'the request body was read before the balancer (mount balancer() before body parsers, or keep req.rawBody)');
+    respondError(
+      global,
+      req,
+      res,
+      'ERR_BODY_CONSUMED',
+      500,
+      'the request body was read before the balancer (mount balancer() before body parsers, or keep req.rawBody)',
+    );
     return;
   }
   if (plan.kind === 'timeout') {
@@ -84,7 +90,7 @@ async function attemptLoop(
   hit: StickyHit | undefined,
   plan: BodyPlan,
 ): Promise<void> {
-  const tried = new Set<Worker>();
+  let tried: Set<Worker> | undefined; // created on the first retry only
   let attempts = 0;
   let staleRetried = false;
   let pinned: Worker | undefined;
@@ -114,7 +120,7 @@ async function attemptLoop(
         break;
       case 'retry':
         attempts++;
-        tried.add(worker);
+        (tried ??= new Set()).add(worker);
         break;
     }
   }
@@ -128,19 +134,42 @@ async function choose(
   res: ServerResponse,
   ctx: RequestContext,
   hit: StickyHit | undefined,
-  tried: ReadonlySet<Worker>,
+  tried: ReadonlySet<Worker> | undefined,
 ): Promise<Worker | undefined> {
   // The socket, not res: a queued pipelined response never closes when the client leaves.
   const sel = await selectWaiting(balancer, hit, ctx, tried, req.socket);
   if (sel.worker || req.socket.destroyed) return sel.worker;
   if (sel.reason === 'route-unavailable') {
-    respondError(global, req, res, 'ERR_ROUTE_UNAVAILABLE', 503, `${balancer.id}: every worker for route ${hit?.route ?? ''} is unusable`);
+    respondError(
+      global,
+      req,
+      res,
+      'ERR_ROUTE_UNAVAILABLE',
+      503,
+      `${balancer.id}: every worker for route ${hit?.route ?? ''} is unusable`,
+    );
   } else if (sel.reason === 'no-worker') {
-    respondError(global, req, res, 'ERR_NO_WORKER', 503, `${balancer.id}: no usable worker`, undefined, retryAfter(balancer));
+    respondError(
+      global,
+      req,
+      res,
+      'ERR_NO_WORKER',
+      503,
+      `${balancer.id}: no usable worker`,
+      undefined,
+      retryAfter(balancer),
+    );
   } else {
-    respondError(global, req, res, 'ERR_QUEUE_FULL', 503,
+    respondError(
+      global,
+      req,
+      res,
+      'ERR_QUEUE_FULL',
+      503,
       `${balancer.id}: every worker is at its connection limit${sel.reason === 'queue-full' ? ' and the queue is full' : ''}`,
-      undefined, { 'retry-after': '1' });
+      undefined,
+      { 'retry-after': '1' },
+    );
   }
   return undefined;
 }
@@ -172,7 +201,8 @@ function decide(
 ): Next {
   const canRetry = (): boolean => isReplayable(plan) && attempts < balancer.maxAttempts && balancer.retryAllowed();
   const mayResend = (): boolean =>
-    ((balancer.retryon === 'idempotent' && IDEMPOTENT.has(req.method ?? '')) || balancer.replay?.(req) === true) && canRetry();
+    ((balancer.retryon === 'idempotent' && IDEMPOTENT.has(req.method ?? '')) || balancer.replay?.(req) === true) &&
+    canRetry();
   switch (outcome.kind) {
     case 'connect-failed':
       balancer.markError(worker, `connect failed: ${errorCode(outcome.error)}`);
@@ -180,7 +210,11 @@ function decide(
       return fail('ERR_WORKER_CONNECT', 503, worker, outcome.error);
     case 'stale-socket':
       // The worker closed an idle keep-alive socket as we reused it: it never saw the request.
-      if (!staleRetried && isReplayable(plan) && (IDEMPOTENT.has(req.method ?? '') || balancer.replay?.(req) === true)) {
+      if (
+        !staleRetried &&
+        isReplayable(plan) &&
+        (IDEMPOTENT.has(req.method ?? '') || balancer.replay?.(req) === true)
+      ) {
         return { kind: 'retry-same' };
       }
       return mayResend() ? { kind: 'retry' } : fail('ERR_WORKER_RESPONSE', 502, worker, outcome.error);
@@ -216,10 +250,14 @@ function errorCode(err: Error): string {
 }
 
 /** Headers the balancer adds to the worker's response: the X-Balancer-* context and the route cookie. */
-function addedHeaders(global: GlobalSpec, balancer: Balancer, worker: Worker, ctx: RequestContext): string[] {
-  const out: string[] = global.exposeHeaders ? Object.entries(contextHeaders(ctx)).flat() : [];
+const NO_HEADERS: readonly string[] = Object.freeze([]);
+
+function addedHeaders(global: GlobalSpec, balancer: Balancer, worker: Worker, ctx: RequestContext): readonly string[] {
   const rc = balancer.routecookie;
-  if (rc && ctx.routeChanged && worker.route !== '') {
+  const cookie = rc !== undefined && ctx.routeChanged && worker.route !== '';
+  if (!global.exposeHeaders && !cookie) return NO_HEADERS;
+  const out: string[] = global.exposeHeaders ? Object.entries(contextHeaders(ctx)).flat() : [];
+  if (cookie) {
     out.push('Set-Cookie', routeSetCookie(rc, balancer.id, balancer.stickysessionsep ?? '.', worker.route));
   }
   return out;
@@ -236,25 +274,39 @@ function forward(
   ctx: RequestContext,
 ): Promise<Outcome> {
   const { global } = deps;
-  if (res.destroyed || req.socket.destroyed) return Promise.resolve({ kind: 'client-aborted', transferred: 0, read: 0 });
+  if (res.destroyed || req.socket.destroyed)
+    return Promise.resolve({ kind: 'client-aborted', transferred: 0, read: 0 });
   return new Promise<Outcome>((settle) => {
-    const exchange = new Exchange(req, res, {
-      connectTimeoutMs: worker.connectTimeoutMs,
-      timeoutMs: worker.timeoutMs,
-      onHead: () => addedHeaders(global, balancer, worker, ctx),
-    }, settle);
+    const exchange = new Exchange(
+      req,
+      res,
+      {
+        connectTimeoutMs: worker.connectTimeoutMs,
+        timeoutMs: worker.timeoutMs,
+        onHead: () => addedHeaders(global, balancer, worker, ctx),
+      },
+      settle,
+    );
     const headers = outgoingHeaders(req, {
       host: global.preserveHost ? undefined : worker.url.host,
       xForwarded: global.xForwarded,
       serverName: global.serverName,
     });
-    deps.engine.send(req, res, exchange, {
-      protocol: worker.url.protocol === 'https:' ? 'https:' : 'http:',
-      hostname: worker.url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: Number(worker.url.port) || (worker.url.protocol === 'https:' ? 443 : 80),
-      basePath: worker.basePath,
-      agent: deps.agents.get(worker),
-      secure: worker.tls?.rejectUnauthorized ?? true,
-    }, path, headers, bodyStream(plan, req));
+    deps.engine.send(
+      req,
+      res,
+      exchange,
+      {
+        protocol: worker.url.protocol === 'https:' ? 'https:' : 'http:',
+        hostname: worker.url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: Number(worker.url.port) || (worker.url.protocol === 'https:' ? 443 : 80),
+        basePath: worker.basePath,
+        agent: deps.agents.get(worker),
+        secure: worker.tls?.rejectUnauthorized ?? true,
+      },
+      path,
+      headers,
+      bodyStream(plan, req),
+    );
   });
 }

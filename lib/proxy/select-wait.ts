@@ -21,7 +21,7 @@ export async function selectWaiting(
   balancer: Balancer,
   hit: StickyHit | undefined,
   ctx: RequestContext,
-  tried: ReadonlySet<Worker>,
+  tried: ReadonlySet<Worker> | undefined,
   client: ClientEnd,
 ): Promise<Selection> {
   let sel = selectWorker(balancer, hit, ctx, tried);
@@ -40,7 +40,7 @@ async function waitForSlot(
   balancer: Balancer,
   hit: StickyHit | undefined,
   ctx: RequestContext,
-  tried: ReadonlySet<Worker>,
+  tried: ReadonlySet<Worker> | undefined,
   client: ClientEnd,
 ): Promise<Selection> {
   const deadline = balancer.clock.now() + balancer.queue.timeoutMs;
