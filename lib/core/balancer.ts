@@ -242,6 +242,8 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     if (w.ignoresErrors) return;
     w.errorTime = errorTime;
     w.ejectionMs = ejectionMs;
+    // The retry time moves even when the status stays E (the election cache keeps the earliest).
+    this.#version++;
     this.#setStatus(w, w.status | IN_ERROR, reason);
   }
 

@@ -3,7 +3,8 @@
  * election, lazy-credit heaps, traffic heap, O(1) force recovery) against the reference oracles of
  * test/perf/reference.ts (the O(n) code as it was), on twin balancers driven by the same random
  * events: balanced picks, picks with an avoid set, sticky hits, acquire/release with random bytes,
- * status flags incl. E with retry times on a fake clock, ejections, lbset and loadfactor edits
+ * status flags incl. E with retry times on a fake clock, ejections, error state adopted from another
+ * instance, lbset and loadfactor edits
  * (with and without recalcFactors), reset, lbmethod changes, workers added, slow-start ramps, max
  * limits and direct lbstatus writes. After every event every worker's counters must be identical.
  */
@@ -169,10 +170,16 @@ function run(seed: number, steps: number, maxN: number, method: Method): void {
         if (letter === 'E' && on) s.b.markError(w, 'test');
         else s.b.setFlag(w, bitOf(letter), on, 'test');
       });
-    } else if (roll < 0.8) {
+    } else if (roll < 0.79) {
       const ms = int(r, 0, 30000);
       what = `eject ${wi} ${ms}`;
       each((s, w) => s.b.eject(w, ms, 'test'));
+    } else if (roll < 0.8) {
+      // Error state as another instance saw it (lib/cluster): its own error time and window.
+      const ago = int(r, 0, 20000);
+      const ms = r() < 0.5 ? undefined : int(r, 0, 30000);
+      what = `adoptError ${wi} -${ago} ${ms}`;
+      each((s, w) => s.b.adoptError(w, s.clock.now() - ago, ms, 'test'));
     } else if (roll < 0.88) {
       const ms = pickOf(r, [0, 1, 100, 999, 1000, 5000, 20000]);
       what = `advance ${ms}`;
