@@ -8,13 +8,13 @@
  * Example: a=1 b=1 c=2, four long requests, then a and b finish: c a b c | a b a (apache.md §2.4).
  *
  * Cost. The scan is O(n). For the election's cached group the same arithmetic runs on lazy credits
- * (credits.ts): lbstatus = base + weight × picks, and per distinct weight one heap by base for
- * each busy level. A pick looks at the lowest busy level any candidate is at and compares the k
- * class leaders there by their true credit (ties to the first in the group); acquire and release
- * move one worker to its new level's heap (countersChanged). O(k + log n) per pick and per
- * acquire/release, exact: within one weight class and one busy level the order by credit is the
- * order by base, because every member gains the same each pick. A group seen once is scanned;
- * a retry's avoid set and slow-start ramps take the scan too.
+ * (credits.ts): lbstatus = base + weight × picks, and per distinct weight one heap ordered by
+ * (busy asc, base desc, position asc). A pick compares the k class leaders by busy, then by their
+ * true credit (ties to the first in the group); acquire and release re-rank one worker
+ * (countersChanged). O(k + log n) per pick and per acquire/release, exact: within one weight
+ * class and one busy count the order by credit is the order by base, because every member gains
+ * the same each pick. A group seen once is scanned; a retry's avoid set and slow-start ramps take
+ * the scan too.
  */
 import type { Worker } from '../core/worker.js';
 import { CreditHeaps } from './credits.js';
@@ -59,7 +59,7 @@ export const bybusyness = defineScheduler(() => {
     }
     heaps = CreditHeaps.build(group, true);
     // load() is busy only when weight = lbfactor; a group without ramps always is, but be sure.
-    if (heaps !== undefined && !heaps.exactSticky) {
+    if (!heaps.exactSticky) {
       heaps.detach();
       heaps = undefined;
     }

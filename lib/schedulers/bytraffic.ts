@@ -74,27 +74,24 @@ export const bytraffic = defineScheduler(() => {
     return best;
   };
 
-  /** The heap over a cached group: keys are −traffic, so the heap's max is the least traffic. */
+  /** The heap over a cached group: keys are −traffic, so the heap's first is the least traffic. */
   interface Tree {
     group: readonly Worker[];
-    key: Float64Array;
     heap: IndexedHeap;
   }
   let tree: Tree | undefined;
   let seen: readonly Worker[] | undefined;
   const build = (group: readonly Worker[]): Tree => {
     for (const w of group) if (w.ramp || anchors.has(w)) track(w, group);
-    const key = new Float64Array(group.length);
-    const heap = new IndexedHeap(key, new Int32Array(group.length));
+    const heap = new IndexedHeap(new Int32Array(group.length), group.length);
     for (let p = 0; p < group.length; p++) {
       const w = group[p]!;
       // The slot is the heap's now; a credit structure still holding it lets go first.
       w.ledger?.detach();
       w.slot = p;
-      key[p] = -traffic(w);
-      heap.push(p);
+      heap.push(p, 0, -traffic(w));
     }
-    return { group, key, heap };
+    return { group, heap };
   };
   return {
     pick: scan,
@@ -107,16 +104,14 @@ export const bytraffic = defineScheduler(() => {
         }
         tree = build(group);
       }
-      return group[tree.heap.items[0]!]!;
+      return group[tree.heap.top()]!;
     },
     countersChanged(w) {
       if (tree === undefined) return;
       const p = w.slot;
       if (tree.group[p] !== w) return;
       const k = -traffic(w);
-      if (k === tree.key[p]) return;
-      tree.key[p] = k;
-      tree.heap.update(p);
+      if (k !== tree.heap.keyOf(p)) tree.heap.set(p, 0, k);
     },
     reset(workers) {
       anchors = new WeakMap();
