@@ -83,7 +83,7 @@ export const bytraffic = defineScheduler(() => {
   let seen: readonly Worker[] | undefined;
   const build = (group: readonly Worker[]): Tree => {
     for (const w of group) if (w.ramp || anchors.has(w)) track(w, group);
-    const heap = new IndexedHeap(new Int32Array(group.length), group.length);
+    const heap = new IndexedHeap(new Int32Array(group.length), group.length, false);
     for (let p = 0; p < group.length; p++) {
       const w = group[p]!;
       // The slot is the heap's now; a credit structure still holding it lets go first.

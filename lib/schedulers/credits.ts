@@ -83,7 +83,7 @@ export class CreditHeaps implements CreditLedger {
       sizes[c]!++;
     }
     const at = new Int32Array(n);
-    for (const size of sizes) this.#heaps.push(new IndexedHeap(at, size));
+    for (const size of sizes) this.#heaps.push(new IndexedHeap(at, size, byBusy));
     for (let p = 0; p < n; p++) {
       const w = group[p]!;
       this.#heaps[this.#class[p]!]!.push(p, byBusy ? w.busy : 0, w.lbstatus);

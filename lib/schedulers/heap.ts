@@ -17,11 +17,14 @@ export class IndexedHeap {
   readonly #keys: Float64Array;
   readonly #items: Int32Array;
   readonly #at: Int32Array;
+  /** False when every rank is 0 (byrequests, bytraffic): ranks are then neither read nor moved. */
+  readonly #ranked: boolean;
   #n = 0;
 
   /** Room for `capacity` members; `at` maps each position to its slot. */
-  constructor(at: Int32Array, capacity: number) {
-    this.#ranks = new Int32Array(capacity);
+  constructor(at: Int32Array, capacity: number, ranked: boolean) {
+    this.#ranked = ranked;
+    this.#ranks = new Int32Array(ranked ? capacity : 0);
     this.#keys = new Float64Array(capacity);
     this.#items = new Int32Array(capacity);
     this.#at = at;
@@ -36,7 +39,7 @@ export class IndexedHeap {
     return this.#n === 0 ? -1 : this.#items[0]!;
   }
   topRank(): number {
-    return this.#ranks[0]!;
+    return this.#ranked ? this.#ranks[0]! : 0;
   }
   topKey(): number {
     return this.#keys[0]!;
@@ -47,7 +50,7 @@ export class IndexedHeap {
     return this.#keys[this.#at[p]!]!;
   }
   rankOf(p: number): number {
-    return this.#ranks[this.#at[p]!]!;
+    return this.#ranked ? this.#ranks[this.#at[p]!]! : 0;
   }
 
   push(p: number, rank: number, key: number): void {
@@ -75,7 +78,7 @@ export class IndexedHeap {
   lower(p: number, key: number): void {
     const n = this.#n;
     const start = this.#at[p]!;
-    const rank = this.#ranks[start]!;
+    const rank = this.#ranked ? this.#ranks[start]! : 0;
     let i = start;
     for (;;) {
       const first = 4 * i + 1;
@@ -95,8 +98,10 @@ export class IndexedHeap {
 
   /** (rank, key, p) goes before the item in slot i. */
   #precedes(rank: number, key: number, p: number, i: number): boolean {
-    const r = this.#ranks[i]!;
-    if (rank !== r) return rank < r;
+    if (this.#ranked) {
+      const r = this.#ranks[i]!;
+      if (rank !== r) return rank < r;
+    }
     const k = this.#keys[i]!;
     return key > k || (key === k && p < this.#items[i]!);
   }
@@ -106,7 +111,7 @@ export class IndexedHeap {
     let best = first;
     const end = first + 4 < n ? first + 4 : n;
     for (let c = first + 1; c < end; c++) {
-      if (this.#precedes(this.#ranks[c]!, this.#keys[c]!, this.#items[c]!, best)) best = c;
+      if (this.#precedes(this.#ranked ? this.#ranks[c]! : 0, this.#keys[c]!, this.#items[c]!, best)) best = c;
     }
     return best;
   }
@@ -114,14 +119,14 @@ export class IndexedHeap {
   #move(from: number, to: number): void {
     const q = this.#items[from]!;
     this.#items[to] = q;
-    this.#ranks[to] = this.#ranks[from]!;
+    if (this.#ranked) this.#ranks[to] = this.#ranks[from]!;
     this.#keys[to] = this.#keys[from]!;
     this.#at[q] = to;
   }
 
   #put(i: number, p: number, rank: number, key: number): void {
     this.#items[i] = p;
-    this.#ranks[i] = rank;
+    if (this.#ranked) this.#ranks[i] = rank;
     this.#keys[i] = key;
     this.#at[p] = i;
   }
