@@ -179,7 +179,7 @@ export async function start(options: StartOptions = {}): Promise<Started> {
           '',
           'GET /app/...           balanced over app1, app2, app3 (loadfactor 1:1:2); "spare" is a hot standby',
           'GET /app/login         a backend sets JSESSIONID=<id>.<route>; send it back and you stay there',
-          'GET /balancer-manager  the balancer-manager (once mounted)',
+          'GET /balancer-manager  the balancer-manager',
           '',
         ].join('\n'),
       );
