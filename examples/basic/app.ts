@@ -179,7 +179,7 @@ export async function start(options: StartOptions = {}): Promise<Started> {
           '',
           'GET /app/...           balanced over app1, app2, app3 (loadfactor 1:1:2); "spare" is a hot standby',
           'GET /app/login         a backend sets JSESSIONID=<id>.<route>; send it back and you stay there',
-          'GET /balancer-manager  the balancer-manager (once mounted)',
+          'GET /balancer-manager  the balancer-manager',
           '',
         ].join('\n'),
       );
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
   console.log(`  curl -c /tmp/jar ${url}/app/login      # a backend sets JSESSIONID=<id>.<route>`);
   console.log(`  curl -b /tmp/jar ${url}/app/hello      # sticky: always that backend`);
   console.log(`  curl -i ${url}/app/hello               # X-Balancer-* headers name the worker`);
-  console.log(`  open ${url}/balancer-manager           # balancer-manager (once mounted)`);
+  console.log(`  open ${url}/balancer-manager           # balancer-manager: drain, disable, re-weight, add`);
   console.log('Ctrl-C stops the app and its backends.');
 
   let signalled = false;

@@ -7,24 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { elect } from '../../lib/core/election.js';
-import { harness, host, plain, type BalancerDef, type MemberDef } from './helpers/harness.js';
-
-interface Case {
-  name: string;
-  members: MemberDef[];
-  balancer?: BalancerDef;
-  events: string;
-  expected: string;
-}
-
-function runTable(cases: Case[]): void {
-  for (const c of cases) {
-    it(c.name, () => {
-      const h = harness(c.members, c.balancer);
-      assert.equal(h.run(c.events), c.expected);
-    });
-  }
-}
+import { harness, host, plain, type MemberDef, runTable } from './helpers/harness.js';
 
 describe('election: the tier examples of apache.md §2.2', () => {
   runTable([

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { findRouteWorker, routeHasOwner } from '../../lib/core/route-worker.js';
 import { resolveSticky } from '../../lib/core/sticky.js';
-import { harness, idOf, type BalancerDef, type MemberDef } from './helpers/harness.js';
+import { harness, idOf, type BalancerDef, type MemberDef, runTable } from './helpers/harness.js';
 
 const STICKY: BalancerDef = { stickysession: 'JSESSIONID' };
 
@@ -17,113 +17,99 @@ function routed(overrides: Partial<Record<string, Omit<Exclude<MemberDef, string
   return ['a', 'b', 'c', 'd'].map((id, i) => ({ id, route: `node${i + 1}`, ...overrides[id] }));
 }
 
-interface Case {
-  name: string;
-  members: MemberDef[];
-  balancer?: BalancerDef;
-  events: string;
-  expected: string;
-}
-
-function runTable(cases: Case[]): void {
-  for (const c of cases) {
-    it(c.name, () => {
-      const h = harness(c.members, c.balancer ?? STICKY);
-      assert.equal(h.run(c.events), c.expected);
-    });
-  }
-}
-
 describe('route → worker', () => {
-  runTable([
-    { name: 'exact match', members: routed(), events: 'route node2, route node4, route node1', expected: 'b d a' },
-    {
-      name: 'case-sensitive: Node2 is unknown → balanced',
-      members: routed(),
-      events: 'route Node2',
-      expected: 'a',
-    },
-    { name: 'no prefix match: node → balanced', members: routed(), events: 'route node', expected: 'a' },
-    { name: 'no prefix match: node22 → balanced', members: routed(), events: 'route node22', expected: 'a' },
-    {
-      name: 'two usable workers with one route: the first in config order',
-      members: [
-        { id: 'a', route: 'x' },
-        { id: 'b', route: 'x' },
-      ],
-      events: 'route*3 x',
-      expected: 'a a a',
-    },
-    {
-      name: 'two workers with one route: an unusable first one is passed over',
-      members: [
-        { id: 'a', route: 'x', status: '+D' },
-        { id: 'b', route: 'x' },
-      ],
-      events: 'route*2 x',
-      expected: 'b b',
-    },
-    {
-      name: 'regular workers before standbys, even when the standby comes first in config',
-      members: [{ id: 'h', route: 'node1', status: '+H' }, { id: 'a', route: 'node1' }, 'b'],
-      events: 'route node1',
-      expected: 'a',
-    },
-    {
-      name: 'the standby with the route takes it when the regular one is unusable',
-      members: [{ id: 'h', route: 'node1', status: '+H' }, { id: 'a', route: 'node1', status: '+D' }, 'b'],
-      events: 'route*2 node1',
-      expected: 'h h',
-    },
-    {
-      name: 'a standby with its own route is routable while regular members are fine',
-      members: ['a', { id: 'h', route: 'nodeH', status: '+H' }],
-      events: 'route nodeH, pick',
-      expected: 'h a',
-    },
-    {
-      name: 'a draining worker (N) still takes its sticky traffic',
-      members: routed({ b: { status: '+N' } }),
-      events: 'route*2 node2, pick*3',
-      expected: 'b b a c d',
-    },
-    {
-      name: 'a disabled worker does not: balanced',
-      members: routed({ b: { status: '+D' } }),
-      events: 'route*3 node2',
-      expected: 'a c d',
-    },
-    {
-      name: 'a stopped worker does not: balanced',
-      members: routed({ b: { status: '+S' } }),
-      events: 'route node2',
-      expected: 'a',
-    },
-    {
-      name: 'a worker with a failed health check does not: balanced',
-      members: routed(),
-      events: '+C b, route node2',
-      expected: 'a',
-    },
-    {
-      name: 'a worker in error is skipped until its retry has run out, then retried through the route',
-      members: routed({ b: { retry: '5s' } }),
-      events: 'error b, route node2, advance 4999, route node2, advance 1, route node2',
-      expected: 'a c b',
-    },
-    {
-      name: 'an I worker in error is retried at once',
-      members: routed({ b: { retry: '5s' } }),
-      events: 'error b, +I b, route node2',
-      expected: 'b',
-    },
-    {
-      name: 'a stopped worker in error is never retried',
-      members: routed({ b: { retry: 0, status: '+S' } }),
-      events: 'error b, advance 1000, route node2',
-      expected: 'a',
-    },
-  ]);
+  runTable(
+    [
+      { name: 'exact match', members: routed(), events: 'route node2, route node4, route node1', expected: 'b d a' },
+      {
+        name: 'case-sensitive: Node2 is unknown → balanced',
+        members: routed(),
+        events: 'route Node2',
+        expected: 'a',
+      },
+      { name: 'no prefix match: node → balanced', members: routed(), events: 'route node', expected: 'a' },
+      { name: 'no prefix match: node22 → balanced', members: routed(), events: 'route node22', expected: 'a' },
+      {
+        name: 'two usable workers with one route: the first in config order',
+        members: [
+          { id: 'a', route: 'x' },
+          { id: 'b', route: 'x' },
+        ],
+        events: 'route*3 x',
+        expected: 'a a a',
+      },
+      {
+        name: 'two workers with one route: an unusable first one is passed over',
+        members: [
+          { id: 'a', route: 'x', status: '+D' },
+          { id: 'b', route: 'x' },
+        ],
+        events: 'route*2 x',
+        expected: 'b b',
+      },
+      {
+        name: 'regular workers before standbys, even when the standby comes first in config',
+        members: [{ id: 'h', route: 'node1', status: '+H' }, { id: 'a', route: 'node1' }, 'b'],
+        events: 'route node1',
+        expected: 'a',
+      },
+      {
+        name: 'the standby with the route takes it when the regular one is unusable',
+        members: [{ id: 'h', route: 'node1', status: '+H' }, { id: 'a', route: 'node1', status: '+D' }, 'b'],
+        events: 'route*2 node1',
+        expected: 'h h',
+      },
+      {
+        name: 'a standby with its own route is routable while regular members are fine',
+        members: ['a', { id: 'h', route: 'nodeH', status: '+H' }],
+        events: 'route nodeH, pick',
+        expected: 'h a',
+      },
+      {
+        name: 'a draining worker (N) still takes its sticky traffic',
+        members: routed({ b: { status: '+N' } }),
+        events: 'route*2 node2, pick*3',
+        expected: 'b b a c d',
+      },
+      {
+        name: 'a disabled worker does not: balanced',
+        members: routed({ b: { status: '+D' } }),
+        events: 'route*3 node2',
+        expected: 'a c d',
+      },
+      {
+        name: 'a stopped worker does not: balanced',
+        members: routed({ b: { status: '+S' } }),
+        events: 'route node2',
+        expected: 'a',
+      },
+      {
+        name: 'a worker with a failed health check does not: balanced',
+        members: routed(),
+        events: '+C b, route node2',
+        expected: 'a',
+      },
+      {
+        name: 'a worker in error is skipped until its retry has run out, then retried through the route',
+        members: routed({ b: { retry: '5s' } }),
+        events: 'error b, route node2, advance 4999, route node2, advance 1, route node2',
+        expected: 'a c b',
+      },
+      {
+        name: 'an I worker in error is retried at once',
+        members: routed({ b: { retry: '5s' } }),
+        events: 'error b, +I b, route node2',
+        expected: 'b',
+      },
+      {
+        name: 'a stopped worker in error is never retried',
+        members: routed({ b: { retry: 0, status: '+S' } }),
+        events: 'error b, advance 1000, route node2',
+        expected: 'a',
+      },
+    ],
+    STICKY,
+  );
 
   it('retrying through the route path counts a retry and emits the change', () => {
     const h = harness(routed({ b: { retry: '1s' } }), STICKY);
@@ -148,117 +134,123 @@ describe('route → worker', () => {
 });
 
 describe('route → worker: redirect', () => {
-  runTable([
-    {
-      name: 'b +D redirect=node3 → c (oracle sticky-disabled-redirect)',
-      members: routed({ b: { status: '+D', redirect: 'node3' } }),
-      events: 'route*2 node2, pick*3',
-      expected: 'c c a d a',
-    },
-    {
-      name: 'chain: b → node3 (c, disabled) → node1 (a)',
-      members: routed({ b: { status: '+D', redirect: 'node3' }, c: { status: '+D', redirect: 'node1' } }),
-      events: 'route node2',
-      expected: 'a',
-    },
-    {
-      name: 'chain through a worker in error whose retry has passed',
-      members: routed({ b: { status: '+D', redirect: 'node3' }, c: { retry: '1s' } }),
-      events: 'error c, route node2, advance 1000, route node2',
-      expected: 'a c',
-    },
-    {
-      name: 'the redirect target unusable too → balanced',
-      members: routed({ b: { status: '+D', redirect: 'node3' }, c: { status: '+D' } }),
-      events: 'route node2',
-      expected: 'a',
-    },
-    {
-      name: 'loop a → b → a terminates → balanced',
-      members: routed({ a: { status: '+D', redirect: 'node2' }, b: { status: '+D', redirect: 'node1' } }),
-      events: 'route node1, route node2',
-      expected: 'c d',
-    },
-    {
-      name: 'self-redirect terminates',
-      members: routed({ a: { status: '+D', redirect: 'node1' } }),
-      events: 'route node1',
-      expected: 'b',
-    },
-    {
-      name: 'redirect to an unknown route → balanced',
-      members: routed({ b: { status: '+D', redirect: 'node9' } }),
-      events: 'route node2',
-      expected: 'a',
-    },
-    {
-      name: 'a usable worker is used even if it has a redirect',
-      members: routed({ b: { redirect: 'node3' } }),
-      events: 'route node2',
-      expected: 'b',
-    },
-    {
-      name: 'redirect to a standby',
-      members: [...routed({ b: { status: '+D', redirect: 'nodeH' } }), { id: 'h', route: 'nodeH', status: '+H' }],
-      events: 'route node2',
-      expected: 'h',
-    },
-  ]);
+  runTable(
+    [
+      {
+        name: 'b +D redirect=node3 → c (oracle sticky-disabled-redirect)',
+        members: routed({ b: { status: '+D', redirect: 'node3' } }),
+        events: 'route*2 node2, pick*3',
+        expected: 'c c a d a',
+      },
+      {
+        name: 'chain: b → node3 (c, disabled) → node1 (a)',
+        members: routed({ b: { status: '+D', redirect: 'node3' }, c: { status: '+D', redirect: 'node1' } }),
+        events: 'route node2',
+        expected: 'a',
+      },
+      {
+        name: 'chain through a worker in error whose retry has passed',
+        members: routed({ b: { status: '+D', redirect: 'node3' }, c: { retry: '1s' } }),
+        events: 'error c, route node2, advance 1000, route node2',
+        expected: 'a c',
+      },
+      {
+        name: 'the redirect target unusable too → balanced',
+        members: routed({ b: { status: '+D', redirect: 'node3' }, c: { status: '+D' } }),
+        events: 'route node2',
+        expected: 'a',
+      },
+      {
+        name: 'loop a → b → a terminates → balanced',
+        members: routed({ a: { status: '+D', redirect: 'node2' }, b: { status: '+D', redirect: 'node1' } }),
+        events: 'route node1, route node2',
+        expected: 'c d',
+      },
+      {
+        name: 'self-redirect terminates',
+        members: routed({ a: { status: '+D', redirect: 'node1' } }),
+        events: 'route node1',
+        expected: 'b',
+      },
+      {
+        name: 'redirect to an unknown route → balanced',
+        members: routed({ b: { status: '+D', redirect: 'node9' } }),
+        events: 'route node2',
+        expected: 'a',
+      },
+      {
+        name: 'a usable worker is used even if it has a redirect',
+        members: routed({ b: { redirect: 'node3' } }),
+        events: 'route node2',
+        expected: 'b',
+      },
+      {
+        name: 'redirect to a standby',
+        members: [...routed({ b: { status: '+D', redirect: 'nodeH' } }), { id: 'h', route: 'nodeH', status: '+H' }],
+        events: 'route node2',
+        expected: 'h',
+      },
+    ],
+    STICKY,
+  );
 });
 
 describe('nofailover', () => {
   const NOFAIL: BalancerDef = { stickysession: 'JSESSIONID', nofailover: true };
-  runTable([
-    {
-      name: "the route's worker is unusable → 503",
-      members: routed({ b: { status: '+D' } }),
-      balancer: NOFAIL,
-      events: 'route*2 node2',
-      expected: '503 503',
-    },
-    {
-      name: "the route's worker is in error → 503 until retry, then the worker",
-      members: routed({ b: { retry: '2s' } }),
-      balancer: NOFAIL,
-      events: 'error b, route node2, advance 2000, route node2',
-      expected: '503 b',
-    },
-    {
-      name: 'unknown route → balanced (fixed in 2.2.6; the seed answered 503)',
-      members: routed(),
-      balancer: NOFAIL,
-      events: 'route node9',
-      expected: 'a',
-    },
-    { name: 'no route → balanced', members: routed(), balancer: NOFAIL, events: 'pick', expected: 'a' },
-    {
-      name: 'the redirect target takes it',
-      members: routed({ b: { status: '+D', redirect: 'node3' } }),
-      balancer: NOFAIL,
-      events: 'route node2',
-      expected: 'c',
-    },
-    {
-      name: 'redirect target unusable too → 503',
-      members: routed({ b: { status: '+D', redirect: 'node3' }, c: { status: '+D' } }),
-      balancer: NOFAIL,
-      events: 'route node2',
-      expected: '503',
-    },
-    {
-      name: 'a route owned only by an unusable standby → 503',
-      members: [...routed(), { id: 'h', route: 'nodeH', status: '+H +D' }],
-      balancer: NOFAIL,
-      events: 'route nodeH',
-      expected: '503',
-    },
-    {
-      name: 'off (default): the same request is balanced',
-      members: routed({ b: { status: '+D' } }),
-      events: 'route node2',
-      expected: 'a',
-    },
-  ]);
+  runTable(
+    [
+      {
+        name: "the route's worker is unusable → 503",
+        members: routed({ b: { status: '+D' } }),
+        balancer: NOFAIL,
+        events: 'route*2 node2',
+        expected: '503 503',
+      },
+      {
+        name: "the route's worker is in error → 503 until retry, then the worker",
+        members: routed({ b: { retry: '2s' } }),
+        balancer: NOFAIL,
+        events: 'error b, route node2, advance 2000, route node2',
+        expected: '503 b',
+      },
+      {
+        name: 'unknown route → balanced (fixed in 2.2.6; the seed answered 503)',
+        members: routed(),
+        balancer: NOFAIL,
+        events: 'route node9',
+        expected: 'a',
+      },
+      { name: 'no route → balanced', members: routed(), balancer: NOFAIL, events: 'pick', expected: 'a' },
+      {
+        name: 'the redirect target takes it',
+        members: routed({ b: { status: '+D', redirect: 'node3' } }),
+        balancer: NOFAIL,
+        events: 'route node2',
+        expected: 'c',
+      },
+      {
+        name: 'redirect target unusable too → 503',
+        members: routed({ b: { status: '+D', redirect: 'node3' }, c: { status: '+D' } }),
+        balancer: NOFAIL,
+        events: 'route node2',
+        expected: '503',
+      },
+      {
+        name: 'a route owned only by an unusable standby → 503',
+        members: [...routed(), { id: 'h', route: 'nodeH', status: '+H +D' }],
+        balancer: NOFAIL,
+        events: 'route nodeH',
+        expected: '503',
+      },
+      {
+        name: 'off (default): the same request is balanced',
+        members: routed({ b: { status: '+D' } }),
+        events: 'route node2',
+        expected: 'a',
+      },
+    ],
+    STICKY,
+  );
 
   it('routeHasOwner: any worker in any state; never for the empty route', () => {
     const h = harness([{ id: 'a', route: 'node1', status: '+D +S' }, 'b'], STICKY);

@@ -6,24 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, plain, type BalancerDef, type MemberDef } from './helpers/harness.js';
-
-interface Case {
-  name: string;
-  members: MemberDef[];
-  balancer?: BalancerDef;
-  events: string;
-  expected: string;
-}
-
-function runTable(cases: Case[]): void {
-  for (const c of cases) {
-    it(c.name, () => {
-      const h = harness(c.members, c.balancer);
-      assert.equal(h.run(c.events), c.expected);
-    });
-  }
-}
+import { harness, plain, type MemberDef, runTable } from './helpers/harness.js';
 
 const lf = (id: string, loadfactor: number): MemberDef => ({ id, loadfactor });
 

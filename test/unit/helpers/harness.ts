@@ -18,6 +18,8 @@
  *   reset               the scheduler's reset() over every worker
  *   |                   appends "|" to the sequence (readability only)
  */
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
 import type { BalancerOptions, MemberOptions } from '../../../lib/config/options.js';
 import type { Worker } from '../../../lib/core/worker.js';
 import type { WorkerStateEvent } from '../../../lib/core/balancer.js';
@@ -167,4 +169,23 @@ export function harness(members: MemberDef[], options: BalancerDef = {}, clock =
 /** Shorthand for plain members a, b, c, … */
 export function plain(ids: string): MemberDef[] {
   return ids.split(/\s+/).filter(Boolean);
+}
+
+/** One row of a schedule table: members, an event script and the expected outcome of `run`. */
+export interface ScheduleCase {
+  name: string;
+  members: MemberDef[];
+  balancer?: BalancerDef;
+  events: string;
+  expected: string;
+}
+
+/** One test per row; `fallback` is the balancer definition of rows that give none. */
+export function runTable(cases: ScheduleCase[], fallback?: BalancerDef): void {
+  for (const c of cases) {
+    it(c.name, () => {
+      const h = harness(c.members, c.balancer ?? fallback);
+      assert.equal(h.run(c.events), c.expected);
+    });
+  }
 }
