@@ -9,7 +9,7 @@ import { ProxyEngine } from './forward/http-proxy.js';
 import { AgentPool } from './forward/agents.js';
 import { mapPath } from './proxy/mount.js';
 import { handleRequest, type HandlerDeps } from './proxy/handle.js';
-import { handleUpgrade } from './proxy/upgrade.js';
+import { handleUpgrade, rejectUpgrade } from './proxy/upgrade.js';
 import { respondError } from './proxy/respond.js';
 import { log } from './debug.js';
 import { watchHealth } from './health/monitor.js';
@@ -82,11 +82,19 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   ready.catch(() => undefined);
   log.config('built %d balancer(s): %s', balancers.length, balancers.map((b) => `${b.id} at ${b.mount}`).join(', '));
 
-  const middleware = function balancerMiddleware(req: IncomingMessage, res: ServerResponse, next?: NextFunction): void {
-    const url = req.url ?? '/';
+  /** The first balancer (config order) whose mount matches, with the worker-side path. */
+  const route = (url: string | undefined): { b: Balancer; path: string } | undefined => {
     for (const b of balancers) {
-      const path = mapPath(b.mount, b.path, url);
-      if (path === undefined) continue;
+      const path = mapPath(b.mount, b.path, url ?? '/');
+      if (path !== undefined) return { b, path };
+    }
+    return undefined;
+  };
+
+  const middleware = function balancerMiddleware(req: IncomingMessage, res: ServerResponse, next?: NextFunction): void {
+    const hit = route(req.url);
+    if (hit) {
+      const { b, path } = hit;
       if (restoring) {
         const again = (): void => middleware(req, res, next);
         void ready.then(again, again);
@@ -115,37 +123,30 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
 
   const openUpgrades = new Set<Duplex>();
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
-    const url = req.url ?? '/';
-    for (const b of balancers) {
-      const path = mapPath(b.mount, b.path, url);
-      if (path === undefined) continue;
-      if (closed) {
-        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        socket.destroy();
-        return true;
-      }
-      handleUpgrade(deps, b, path, req, socket, head, openUpgrades).catch((err: unknown) => {
-        log.forward('internal upgrade error: %s', (err as Error).stack ?? String(err));
-        socket.destroy();
-      });
+    const hit = route(req.url);
+    if (!hit) return false;
+    if (closed) {
+      rejectUpgrade(socket, 503, 'Service Unavailable');
       return true;
     }
-    return false;
+    handleUpgrade(deps, hit.b, hit.path, req, socket, head, openUpgrades).catch((err: unknown) => {
+      log.forward('internal upgrade error: %s', (err as Error).stack ?? String(err));
+      socket.destroy();
+    });
+    return true;
   };
   const attach = <S extends Server>(server: S): S => {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!upgrade(req, socket, head) && server.listenerCount('upgrade') === 1) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        socket.destroy();
-      }
+      if (!upgrade(req, socket, head) && server.listenerCount('upgrade') === 1) rejectUpgrade(socket, 404, 'Not Found');
     });
     return server;
   };
 
   const byName = new Map(balancers.map((b) => [b.name, b]));
+  const find = (name: string): Balancer | undefined => byName.get(name.replace(/^balancer:\/\//, '').toLowerCase());
   Object.defineProperties(middleware, {
     balancers: { value: Object.freeze([...balancers]), enumerable: true },
-    get: { value: (name: string) => byName.get(name.replace(/^balancer:\/\//, '').toLowerCase()) },
+    get: { value: find },
     socketCounts: { value: () => agents.socketCounts() },
     upgrade: { value: upgrade },
     attach: { value: attach },
@@ -153,7 +154,7 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
     store: { value: global.store },
     drain: {
       value: async (name: string, worker: string, timeoutMs?: number): Promise<boolean> => {
-        const b = byName.get(name.replace(/^balancer:\/\//, '').toLowerCase());
+        const b = find(name);
         const w = b?.worker(worker);
         return b && w ? drainWorker(b, w, timeoutMs) : false;
       },

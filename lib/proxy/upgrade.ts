@@ -12,7 +12,8 @@ import { preconnect, oneSocketAgent } from '../forward/preconnect.js';
 import { selectWaiting } from './select-wait.js';
 import { log } from '../debug.js';
 
-function reject(socket: Duplex, status: 502 | 503 | 504, reason: string): void {
+/** Answers an upgrade request with a bare status line (no handshake) and closes the socket. */
+export function rejectUpgrade(socket: Duplex, status: 404 | 502 | 503 | 504, reason: string): void {
   if (socket.writable) {
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
@@ -47,7 +48,7 @@ export async function handleUpgrade(
     const sel = await selectWaiting(balancer, hit, ctx, tried, socket);
     if (socket.destroyed) return;
     if (!sel.worker) {
-      reject(socket, 503, 'Service Unavailable');
+      rejectUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
     const worker = sel.worker;
@@ -61,7 +62,7 @@ export async function handleUpgrade(
       balancer.markError(worker, `upgrade connect failed: ${(conn as NodeJS.ErrnoException).code ?? conn.message}`);
       tried.add(worker);
       if (!worker.isUsable() && attempts++ < balancer.maxAttempts) continue;
-      reject(socket, 503, 'Service Unavailable');
+      rejectUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
     bridge(deps, balancer, worker, path, req, socket, head, conn, open);
@@ -141,7 +142,7 @@ function bridge(
       onError(err) {
         failure = err;
         // http-proxy ends the socket next; tell the client why if nothing was sent yet.
-        if (status === 0) reject(socket, timedOut ? 504 : 502, timedOut ? 'Gateway Timeout' : 'Bad Gateway');
+        if (status === 0) rejectUpgrade(socket, timedOut ? 504 : 502, timedOut ? 'Gateway Timeout' : 'Bad Gateway');
         else socket.destroy();
       },
     },
