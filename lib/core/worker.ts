@@ -29,6 +29,10 @@ export class Worker {
   readonly name: string;
   readonly url: URL;
   readonly basePath: string;
+  /** Where to connect: host name or address (IPv6 without brackets), port, and whether over TLS. */
+  readonly address: string;
+  readonly port: number;
+  readonly secure: boolean;
   readonly connectTimeoutMs: number;
   readonly timeoutMs: number;
   readonly max: number;
@@ -73,6 +77,9 @@ export class Worker {
     this.name = spec.name;
     this.url = spec.url;
     this.basePath = spec.basePath;
+    this.secure = spec.url.protocol === 'https:';
+    this.address = spec.url.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.port = Number(spec.url.port) || (this.secure ? 443 : 80);
     this.connectTimeoutMs = spec.connectTimeoutMs;
     this.timeoutMs = spec.timeoutMs;
     this.max = spec.max;

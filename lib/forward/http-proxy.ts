@@ -9,6 +9,7 @@ import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerRespons
 import type { Agent } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import type { Exchange } from './exchange.js';
+import type { Worker } from '../core/worker.js';
 import { log } from '../debug.js';
 
 const kExchange = Symbol('express-proxy-balancer.exchange');
@@ -32,6 +33,18 @@ export interface EngineTarget {
   agent: Agent;
   /** Verify TLS certificates (https only). */
   secure: boolean;
+}
+
+/** The target for `worker`, with the agent that carries the connection. */
+export function engineTarget(worker: Worker, agent: Agent): EngineTarget {
+  return {
+    protocol: worker.secure ? 'https:' : 'http:',
+    hostname: worker.address,
+    port: worker.port,
+    basePath: worker.basePath,
+    agent,
+    secure: worker.tls?.rejectUnauthorized ?? true,
+  };
 }
 
 export class ProxyEngine {

@@ -11,9 +11,7 @@ import type { Worker } from '../core/worker.js';
  */
 export function preconnect(worker: Worker): Promise<net.Socket | Error> {
   return new Promise((resolve) => {
-    const host = worker.url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const secure = worker.url.protocol === 'https:';
-    const port = Number(worker.url.port) || (secure ? 443 : 80);
+    const { address: host, port, secure } = worker;
     const tlsOpts = worker.tls ?? {};
     const socket = secure
       ? tls.connect({

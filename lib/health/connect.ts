@@ -13,9 +13,7 @@ export interface CheckTarget {
 }
 
 export function checkTarget(worker: Worker): CheckTarget {
-  const secure = worker.url.protocol === 'https:';
-  const hostname = worker.url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = Number(worker.url.port) || (secure ? 443 : 80);
+  const { address: hostname, port, secure } = worker;
   const host = `${worker.url.hostname}:${port}`;
   return { hostname, port, host, secure, worker };
 }
@@ -23,7 +21,7 @@ export function checkTarget(worker: Worker): CheckTarget {
 /** TLS settings of the worker, for https checks. */
 export function tlsOptions(worker: Worker): tls.ConnectionOptions {
   const t = worker.tls ?? {};
-  const hostname = worker.url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const hostname = worker.address;
   return {
     ...(t.ca !== undefined && { ca: t.ca }),
     ...(t.cert !== undefined && { cert: t.cert }),

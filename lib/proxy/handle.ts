@@ -4,12 +4,11 @@ import type { Worker } from '../core/worker.js';
 import type { GlobalSpec } from '../config/global-spec.js';
 import type { Outcome } from '../forward/outcome.js';
 import type { RequestContext } from '../core/context.js';
-import type { ProxyEngine } from '../forward/http-proxy.js';
+import { engineTarget, type ProxyEngine } from '../forward/http-proxy.js';
 import type { AgentPool } from '../forward/agents.js';
-import { createContext, contextHeaders } from '../core/context.js';
-import { resolveSticky } from '../core/sticky.js';
+import { contextHeaders } from '../core/context.js';
 import { routeSetCookie } from '../core/route-cookie.js';
-import { selectWaiting } from './select-wait.js';
+import { beginRequest, selectWaiting } from './select-wait.js';
 import { readBody, bodyStream, isReplayable, type BodyPlan } from '../forward/body.js';
 import type { StickyHit } from '../core/sticky.js';
 import type { ErrorCode } from '../errors.js';
@@ -40,13 +39,7 @@ export async function handleRequest(
   res: ServerResponse,
 ): Promise<void> {
   const { global } = deps;
-  const ctx = createContext(balancer.id);
-  req.balancer = ctx;
-  const hit = resolveSticky(req.url ?? '/', req.headers.cookie, balancer);
-  if (hit) {
-    ctx.sessionSticky = hit.sticky;
-    ctx.sessionRoute = hit.route;
-  }
+  const { ctx, hit } = beginRequest(balancer, req);
   const plan = await readBody(req, global.replayBufferBytes, global.bodyTimeoutMs);
   if (plan.kind === 'aborted') return;
   if (plan.kind === 'consumed') {
@@ -296,14 +289,7 @@ function forward(
       req,
       res,
       exchange,
-      {
-        protocol: worker.url.protocol === 'https:' ? 'https:' : 'http:',
-        hostname: worker.url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: Number(worker.url.port) || (worker.url.protocol === 'https:' ? 443 : 80),
-        basePath: worker.basePath,
-        agent: deps.agents.get(worker),
-        secure: worker.tls?.rejectUnauthorized ?? true,
-      },
+      engineTarget(worker, deps.agents.get(worker)),
       path,
       headers,
       bodyStream(plan, req),

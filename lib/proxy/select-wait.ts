@@ -2,7 +2,28 @@ import type { Balancer } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { StickyHit } from '../core/sticky.js';
 import type { RequestContext } from '../core/context.js';
+import type { IncomingMessage } from 'node:http';
 import { electBalanced, selectWorker, type Selection } from '../core/select.js';
+import { createContext } from '../core/context.js';
+import { resolveSticky } from '../core/sticky.js';
+
+/**
+ * A request's context (Apache's BALANCER_* values, on req.balancer) with the session route it
+ * carries, if any: the same start for HTTP requests and WebSocket upgrades.
+ */
+export function beginRequest(
+  balancer: Balancer,
+  req: IncomingMessage,
+): { ctx: RequestContext; hit: StickyHit | undefined } {
+  const ctx = createContext(balancer.id);
+  req.balancer = ctx;
+  const hit = resolveSticky(req.url ?? '/', req.headers.cookie, balancer);
+  if (hit) {
+    ctx.sessionSticky = hit.sticky;
+    ctx.sessionRoute = hit.route;
+  }
+  return { ctx, hit };
+}
 
 /** The client side of a request: a ServerResponse or an upgraded socket. */
 export interface ClientEnd {

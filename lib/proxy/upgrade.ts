@@ -5,11 +5,10 @@ import type { Balancer } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { Outcome } from '../forward/outcome.js';
 import type { HandlerDeps } from './handle.js';
-import { createContext } from '../core/context.js';
-import { resolveSticky } from '../core/sticky.js';
 import { outgoingHeaders } from '../forward/headers.js';
 import { preconnect, oneSocketAgent } from '../forward/preconnect.js';
-import { selectWaiting } from './select-wait.js';
+import { engineTarget } from '../forward/http-proxy.js';
+import { beginRequest, selectWaiting } from './select-wait.js';
 import { log } from '../debug.js';
 
 /** Answers an upgrade request with a bare status line (no handshake) and closes the socket. */
@@ -34,14 +33,8 @@ export async function handleUpgrade(
   head: Buffer,
   open: Set<Duplex>,
 ): Promise<void> {
-  const ctx = createContext(balancer.id);
-  req.balancer = ctx;
   socket.on('error', (err) => log.forward('upgrade client socket: %s', err.message));
-  const hit = resolveSticky(req.url ?? '/', req.headers.cookie, balancer);
-  if (hit) {
-    ctx.sessionSticky = hit.sticky;
-    ctx.sessionRoute = hit.route;
-  }
+  const { ctx, hit } = beginRequest(balancer, req);
   const tried = new Set<Worker>();
   let attempts = 0;
   for (;;) {
@@ -106,20 +99,12 @@ function bridge(
   conn.once('close', finish);
   open.add(socket);
   if (socket.destroyed) return finish();
-  const secure = worker.url.protocol === 'https:';
   const { global } = deps;
   deps.engine.sendUpgrade(
     req,
     socket,
     head,
-    {
-      protocol: secure ? 'https:' : 'http:',
-      hostname: worker.url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: Number(worker.url.port) || (secure ? 443 : 80),
-      basePath: worker.basePath,
-      agent: oneSocketAgent(conn, secure),
-      secure: worker.tls?.rejectUnauthorized ?? true,
-    },
+    engineTarget(worker, oneSocketAgent(conn, worker.secure)),
     path,
     outgoingHeaders(req, {
       host: global.preserveHost ? undefined : worker.url.host,
