@@ -17,7 +17,7 @@
  * the scan too.
  */
 import type { Worker } from '../core/worker.js';
-import { CreditHeaps } from './credits.js';
+import { CreditCache } from './credits.js';
 import { defineScheduler } from './types.js';
 
 /**
@@ -43,39 +43,20 @@ function scan(candidates: readonly Worker[]): Worker {
   return best;
 }
 
-/** Rebuilt past this many picks so base + weight × t stays an exact integer in a double. */
-const MAX_T = 2 ** 30;
-
 export const bybusyness = defineScheduler(() => {
-  let heaps: CreditHeaps | undefined;
-  let seen: readonly Worker[] | undefined;
-  const structure = (group: readonly Worker[]): CreditHeaps | undefined => {
-    if (heaps !== undefined && heaps.attached && heaps.group === group && heaps.t < MAX_T) return heaps;
-    heaps?.detach();
-    heaps = undefined;
-    if (seen !== group) {
-      seen = group;
-      return undefined;
-    }
-    heaps = CreditHeaps.build(group, true);
-    // load() is busy only when weight = lbfactor; a group without ramps always is, but be sure.
-    if (!heaps.exactSticky) {
-      heaps.detach();
-      heaps = undefined;
-    }
-    return heaps;
-  };
+  // load() is the plain busy count only when weight = lbfactor: keep only exact structures.
+  const credits = new CreditCache(true, true);
   return {
     pick: scan,
     pickCached(group) {
-      const s = structure(group);
+      const s = credits.for(group);
       return s === undefined ? scan(group) : s.pick();
     },
     countersChanged(w) {
-      heaps?.busyChanged(w);
+      credits.current?.busyChanged(w);
     },
     chargeSticky(group, routed, total) {
-      const s = structure(group);
+      const s = credits.for(group);
       if (s === undefined) return false;
       s.chargeSticky(routed, total);
       return true;

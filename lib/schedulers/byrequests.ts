@@ -23,7 +23,7 @@
  * ramps also take the scan, and any outside write to lbstatus hands the values back first.
  */
 import type { Worker } from '../core/worker.js';
-import { CreditHeaps } from './credits.js';
+import { CreditCache } from './credits.js';
 import { defineScheduler } from './types.js';
 
 // Weights are w.weight: lbfactor, or less while a slow-start ramp is active (lib/health/ramp.ts).
@@ -41,31 +41,16 @@ function scan(candidates: readonly Worker[]): Worker {
   return best;
 }
 
-/** Rebuilt past this many picks so base + weight × t stays an exact integer in a double. */
-const MAX_T = 2 ** 30;
-
 export const byrequests = defineScheduler(() => {
-  let heaps: CreditHeaps | undefined;
-  let seen: readonly Worker[] | undefined;
-  /** The structure for this cached group: kept, built (second sight), or none yet (first sight). */
-  const structure = (group: readonly Worker[]): CreditHeaps | undefined => {
-    if (heaps !== undefined && heaps.attached && heaps.group === group && heaps.t < MAX_T) return heaps;
-    heaps?.detach();
-    heaps = undefined;
-    if (seen !== group) {
-      seen = group;
-      return undefined;
-    }
-    return (heaps = CreditHeaps.build(group, false));
-  };
+  const credits = new CreditCache(false, false);
   return {
     pick: scan,
     pickCached(group) {
-      const s = structure(group);
+      const s = credits.for(group);
       return s === undefined ? scan(group) : s.pick();
     },
     chargeSticky(group, routed, total) {
-      const s = structure(group);
+      const s = credits.for(group);
       if (!s?.exactSticky) return false;
       s.chargeSticky(routed, total);
       return true;

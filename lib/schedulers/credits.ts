@@ -164,3 +164,46 @@ export class CreditHeaps implements CreditLedger {
     }
   }
 }
+
+/** Rebuilt past this many picks so base + weight × t stays an exact integer in a double. */
+const MAX_T = 2 ** 30;
+
+/**
+ * The credit structure a scheduler keeps for the election's cached group: kept while attached to
+ * the same group, built the second time a group is seen (one seen once may already be gone at the
+ * next pick), none otherwise. With `exactOnly`, a structure whose sticky accounting would not be
+ * exact is not kept (bybusyness compares loads that are only plain busy counts when it is).
+ */
+export class CreditCache {
+  readonly #byBusy: boolean;
+  readonly #exactOnly: boolean;
+  #heaps: CreditHeaps | undefined;
+  #seen: readonly Worker[] | undefined;
+
+  constructor(byBusy: boolean, exactOnly: boolean) {
+    this.#byBusy = byBusy;
+    this.#exactOnly = exactOnly;
+  }
+
+  /** The live structure, if any (for counter updates between picks). */
+  get current(): CreditHeaps | undefined {
+    return this.#heaps;
+  }
+
+  for(group: readonly Worker[]): CreditHeaps | undefined {
+    const h = this.#heaps;
+    if (h !== undefined && h.attached && h.group === group && h.t < MAX_T) return h;
+    h?.detach();
+    this.#heaps = undefined;
+    if (this.#seen !== group) {
+      this.#seen = group;
+      return undefined;
+    }
+    const built = CreditHeaps.build(group, this.#byBusy);
+    if (this.#exactOnly && !built.exactSticky) {
+      built.detach();
+      return undefined;
+    }
+    return (this.#heaps = built);
+  }
+}
