@@ -8,7 +8,7 @@ import type { StateStore } from './store/store.js';
 import { ProxyEngine } from './forward/http-proxy.js';
 import { AgentPool } from './forward/agents.js';
 import { mapPath } from './proxy/mount.js';
-import { handleRequest, type HandlerDeps } from './proxy/handle.js';
+import { handleRequest, internalError, type HandlerDeps } from './proxy/handle.js';
 import { handleUpgrade, rejectUpgrade } from './proxy/upgrade.js';
 import { respondError } from './proxy/respond.js';
 import { log } from './debug.js';
@@ -105,13 +105,11 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
         respondError(global, req, res, 'ERR_CLOSED', 503, 'the balancer is closed');
         return;
       }
-      handleRequest(deps, b, path, req, res).catch((err: unknown) => {
-        // A bug, never an expected outcome: answer if we still can, and let the app see it.
-        log.forward('internal error: %s', (err as Error).stack ?? String(err));
-        if (!res.headersSent && !res.destroyed)
-          respondError(global, req, res, 'ERR_WORKER_RESPONSE', 502, 'internal balancer error', err);
-        else res.destroy();
-      });
+      try {
+        handleRequest(deps, b, path, req, res);
+      } catch (err) {
+        internalError(global, req, res, err);
+      }
       return;
     }
     if (next) next();

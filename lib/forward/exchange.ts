@@ -1,14 +1,15 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Outcome } from './outcome.js';
-import { responseHeaders } from './headers.js';
+import { writeResponseHead } from './headers.js';
 import { log } from '../debug.js';
 
-export interface ExchangeOptions {
-  connectTimeoutMs: number;
-  timeoutMs: number;
+/** The request an exchange belongs to (one object per request, not per-attempt closures). */
+export interface ExchangeOwner {
   /** Extra response headers ([name, value, …]) decided once the worker's status is known. */
-  onHead(proxyRes: IncomingMessage): readonly string[];
+  responseExtras(proxyRes: IncomingMessage): readonly string[];
+  /** How the attempt ended: called exactly once. */
+  settle(outcome: Outcome): void;
 }
 
 function codedError(message: string, code: string): Error {
@@ -23,9 +24,11 @@ function codedError(message: string, code: string): Error {
 export class Exchange {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
-  readonly #opts: ExchangeOptions;
-  readonly #settle: (o: Outcome) => void;
+  readonly #owner: ExchangeOwner;
+  readonly #connectTimeoutMs: number;
+  readonly #timeoutMs: number;
   #proxyReq: ClientRequest | undefined;
+  #proxyRes: IncomingMessage | undefined;
   #socket: Socket | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
   #writtenAtStart = 0;
@@ -38,11 +41,18 @@ export class Exchange {
   #responded = false;
   #settled = false;
 
-  constructor(req: IncomingMessage, res: ServerResponse, opts: ExchangeOptions, settle: (o: Outcome) => void) {
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    connectTimeoutMs: number,
+    timeoutMs: number,
+    owner: ExchangeOwner,
+  ) {
     this.#req = req;
     this.#res = res;
-    this.#opts = opts;
-    this.#settle = settle;
+    this.#connectTimeoutMs = connectTimeoutMs;
+    this.#timeoutMs = timeoutMs;
+    this.#owner = owner;
     res.on('close', this.#onClientClose);
     res.on('error', this.#onClientError);
     // A pipelined response still queued behind another never emits 'close' when the client
@@ -66,12 +76,12 @@ export class Exchange {
     this.#writtenAtStart = socket.bytesWritten;
     this.#reused = proxyReq.reusedSocket;
     if (socket.connecting) {
-      this.#connectTimer = setTimeout(this.#onConnectTimeout, this.#opts.connectTimeoutMs);
+      this.#connectTimer = setTimeout(this.#onConnectTimeout, this.#connectTimeoutMs);
       socket.once('encrypted' in socket ? 'secureConnect' : 'connect', this.#onConnected);
     } else {
       this.#connected = true;
     }
-    proxyReq.setTimeout(this.#opts.timeoutMs, this.#onResponseTimeout);
+    proxyReq.setTimeout(this.#timeoutMs, this.#onResponseTimeout);
   }
 
   /** The worker's response head arrived: pass it on and stream the body. */
@@ -81,20 +91,18 @@ export class Exchange {
       return;
     }
     this.#responded = true;
+    this.#proxyRes = proxyRes;
     const status = proxyRes.statusCode ?? 502;
     this.#status = status;
-    this.#read += `HTTP/${proxyRes.httpVersion} ${status} ${proxyRes.statusMessage ?? ''}`.length;
-    proxyRes.on('data', (chunk: Buffer) => {
-      this.#read += chunk.length;
-    });
+    const message = proxyRes.statusMessage ?? '';
+    // Status line + body, as Apache counts a worker's `read` for bytraffic.
+    this.#read += 10 + String(status).length + message.length;
+    proxyRes.on('data', this.#onData);
     proxyRes.on('end', this.#captureTransferred);
     // No 'error' listener: IncomingMessage then emits none, and 'close' before completion says it all.
-    proxyRes.on('close', () => {
-      if (!proxyRes.complete) this.#onWorkerBroke();
-    });
+    proxyRes.on('close', this.#onProxyResClose);
     try {
-      const headers = responseHeaders(proxyRes.rawHeaders, this.#opts.onHead(proxyRes));
-      this.#res.writeHead(status, proxyRes.statusMessage, headers);
+      writeResponseHead(this.#res, status, message, proxyRes.rawHeaders, this.#owner.responseExtras(proxyRes));
     } catch (err) {
       // Headers Node will not send (invalid characters): nothing reached the client yet.
       proxyRes.destroy();
@@ -104,6 +112,14 @@ export class Exchange {
     this.#res.once('finish', this.#onClientFinish);
     proxyRes.pipe(this.#res);
   }
+
+  #onData = (chunk: Buffer): void => {
+    this.#read += chunk.length;
+  };
+
+  #onProxyResClose = (): void => {
+    if (this.#proxyRes?.complete === false) this.#onWorkerBroke();
+  };
 
   /** Error callback from the engine (before or after the response head). */
   onError = (err: Error): void => {
@@ -183,6 +199,6 @@ export class Exchange {
     this.#res.off('finish', this.#onClientFinish);
     if (outcome.kind !== 'completed' && outcome.kind !== 'truncated') this.#proxyReq?.destroy();
     if (log.forward.enabled) log.forward('%s %s -> %s', this.#req.method, this.#req.url, outcome.kind);
-    this.#settle(outcome);
+    this.#owner.settle(outcome);
   }
 }

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus the ones a proxy must not pass on. */
 const HOP_BY_HOP = new Set([
@@ -82,14 +82,11 @@ export function outgoingHeaders(req: IncomingMessage, opts: OutgoingHeaderOption
   return out;
 }
 
-/**
- * The worker's response headers for writeHead, original case kept, repeated names (Set-Cookie)
- * kept as arrays, connection-specific ones removed (Node frames the client response itself), and
- * `extra` ([name, value, …]) appended after the worker's. An object, not a flat list: once anything
- * set a header earlier (Express sets X-Powered-By), Node 20's writeHead applies a flat list with
- * setHeader pair by pair, so the last of several Set-Cookie lines would win.
- */
-export function responseHeaders(rawHeaders: readonly string[], extra: readonly string[]): OutgoingHttpHeaders {
+/** Lengths of the names a response may not pass on: only names this long need lower-casing. */
+const DROPPED_LENGTHS = new Set([...HOP_BY_HOP, 'transfer-encoding'].map((n) => n.length));
+
+/** Names listed in the worker's Connection header (undefined: none, the common case). */
+function connectionDrops(rawHeaders: readonly string[]): Set<string> | undefined {
   let drop: Set<string> | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
@@ -97,24 +94,61 @@ export function responseHeaders(rawHeaders: readonly string[], extra: readonly s
       for (const t of connectionTokens(rawHeaders[i + 1])) (drop ??= new Set()).add(t);
     }
   }
-  const out: OutgoingHttpHeaders = {};
-  const names = new Map<string, string>();
-  const add = (name: string, value: string): void => {
-    const lower = name.toLowerCase();
-    const key = names.get(lower);
-    if (key === undefined) {
-      names.set(lower, name);
-      out[name] = lower === 'set-cookie' ? [value] : value;
-      return;
-    }
-    const prev = out[key];
-    out[key] = Array.isArray(prev) ? [...prev, value] : [String(prev), value];
-  };
+  return drop;
+}
+
+/**
+ * The worker's response headers as a flat [name, value, …] list, original case and order kept,
+ * repeated names (Set-Cookie) kept as repeated lines, connection-specific ones removed (Node frames
+ * the client response itself), and `extra` appended after the worker's.
+ */
+export function responseHeaderList(rawHeaders: readonly string[], extra: readonly string[]): string[] {
+  const drop = connectionDrops(rawHeaders);
+  const out: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const lower = rawHeaders[i]!.toLowerCase();
-    if (lower === 'transfer-encoding' || HOP_BY_HOP.has(lower) || drop?.has(lower)) continue;
-    add(rawHeaders[i]!, rawHeaders[i + 1]!);
+    const name = rawHeaders[i]!;
+    if (drop !== undefined || DROPPED_LENGTHS.has(name.length)) {
+      const lower = name.toLowerCase();
+      if (lower === 'transfer-encoding' || HOP_BY_HOP.has(lower) || drop?.has(lower)) continue;
+    }
+    out.push(name, rawHeaders[i + 1]!);
   }
-  for (let i = 0; i < extra.length; i += 2) add(extra[i]!, extra[i + 1]!);
+  for (const e of extra) out.push(e);
   return out;
+}
+
+/**
+ * Writes the response head. When nothing set a header before (plain node:http), the list goes to
+ * Node as it is, its cheapest path. Otherwise (Express sets X-Powered-By) Node 20's
+ * writeHead(status, list) would apply it with setHeader pair by pair, so the last of several
+ * Set-Cookie lines would win: the worker's headers replace earlier ones of the same name and
+ * repeated names are appended instead.
+ */
+export function writeResponseHead(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  rawHeaders: readonly string[],
+  extra: readonly string[],
+): void {
+  const list = responseHeaderList(rawHeaders, extra);
+  const earlier = res.getHeaderNames();
+  if (earlier.length === 0) {
+    res.writeHead(status, message, list);
+    return;
+  }
+  for (const name of earlier) {
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i]!.length === name.length && list[i]!.toLowerCase() === name) {
+        res.removeHeader(name);
+        break;
+      }
+    }
+  }
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!;
+    if (res.hasHeader(name)) res.appendHeader(name, list[i + 1]!);
+    else res.setHeader(name, list[i + 1]!);
+  }
+  res.writeHead(status, message);
 }

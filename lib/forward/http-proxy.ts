@@ -119,23 +119,50 @@ export class ProxyEngine {
     };
   }
 
+  /** Options for requests to `worker` without a body of ours: built once per worker and agent. */
+  readonly #cached = new WeakMap<Worker, { agent: Agent; options: httpProxy.ServerOptions }>();
+
+  #workerOptions(worker: Worker, agent: Agent, body: Readable | undefined): httpProxy.ServerOptions {
+    if (body) return this.#options(engineTarget(worker, agent), body);
+    const hit = this.#cached.get(worker);
+    if (hit?.agent === agent) return hit.options;
+    // http-proxy copies the options it is given per call, so one object can serve every request.
+    const options = this.#options(engineTarget(worker, agent), undefined);
+    this.#cached.set(worker, { agent, options });
+    return options;
+  }
+
   /**
-   * Sends `req` to the target with `path` (mount already mapped, query kept) and `headers`.
-   * The request's own url and headers are left as they were.
+   * Sends `req` to `worker` through `agent` with `path` (mount already mapped, query kept) and
+   * `headers`. The request's own url and headers are left as they were.
    */
   send(
     req: IncomingMessage,
     res: ServerResponse,
     exchange: Exchange,
-    target: EngineTarget,
+    worker: Worker,
+    agent: Agent,
     path: string,
     headers: IncomingHttpHeaders,
     body: Readable | undefined,
   ): void {
     (req as WithExchange)[kExchange] = exchange;
-    const failed = withRequestAs(req, path, headers, () => {
-      this.#proxy.web(req, res, this.#options(target, body), exchange.onError);
-    });
+    const options = this.#workerOptions(worker, agent, body);
+    // http-proxy reads the path and headers from req, synchronously, when it builds the request.
+    const url = req.url;
+    const original = req.headers;
+    req.url = path;
+    req.headers = headers;
+    let failed: Error | undefined;
+    try {
+      this.#proxy.web(req, res, options, exchange.onError);
+    } catch (err) {
+      // http-proxy throws for request options Node refuses.
+      failed = err as Error;
+    } finally {
+      req.url = url;
+      req.headers = original;
+    }
     if (failed) exchange.onError(failed);
   }
 }

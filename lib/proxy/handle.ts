@@ -4,16 +4,18 @@ import type { Worker } from '../core/worker.js';
 import type { GlobalSpec } from '../config/global-spec.js';
 import type { Outcome } from '../forward/outcome.js';
 import type { RequestContext } from '../core/context.js';
-import { engineTarget, type ProxyEngine } from '../forward/http-proxy.js';
+import type { ProxyEngine } from '../forward/http-proxy.js';
 import type { AgentPool } from '../forward/agents.js';
 import { contextHeaders } from '../core/context.js';
 import { routeSetCookie } from '../core/route-cookie.js';
 import { beginRequest, selectWaiting } from './select-wait.js';
 import { readBody, bodyStream, isReplayable, type BodyPlan } from '../forward/body.js';
+import type { Selection } from '../core/select.js';
+import { log } from '../debug.js';
 import type { StickyHit } from '../core/sticky.js';
 import type { ErrorCode } from '../errors.js';
 import { outgoingHeaders } from '../forward/headers.js';
-import { Exchange } from '../forward/exchange.js';
+import { Exchange, type ExchangeOwner } from '../forward/exchange.js';
 import { respondError } from './respond.js';
 
 export interface HandlerDeps {
@@ -30,18 +32,30 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
  * Mirrors Apache's proxy_handler loop: a worker that cannot be reached goes into error state and
  * the request moves on while the worker is unusable and attempts remain. A request that reached a
  * worker is re-sent only when the balancer opted in (retryon "idempotent", or `replay`).
+ *
+ * Synchronous until the worker answers whenever nothing has to wait (no body to read, a worker
+ * free): no promise or microtask on the common path.
  */
-export async function handleRequest(
+export function handleRequest(
   deps: HandlerDeps,
   balancer: Balancer,
   path: string,
   req: IncomingMessage,
   res: ServerResponse,
-): Promise<void> {
+): void {
   const { global } = deps;
   const { ctx, hit } = beginRequest(balancer, req);
-  const plan = await readBody(req, global.replayBufferBytes, global.bodyTimeoutMs);
-  if (plan.kind === 'aborted') return;
+  const plan = readBody(req, global.replayBufferBytes, global.bodyTimeoutMs);
+  const start = (p: BodyPlan): void => {
+    if (admitted(global, req, res, p)) new RequestRun(deps, balancer, path, req, res, ctx, hit, p).start();
+  };
+  if (plan instanceof Promise) plan.then(start).catch((err: unknown) => internalError(global, req, res, err));
+  else start(plan);
+}
+
+/** False (and answered) when the body was lost, already read, or too slow to arrive. */
+function admitted(global: GlobalSpec, req: IncomingMessage, res: ServerResponse, plan: BodyPlan): boolean {
+  if (plan.kind === 'aborted') return false;
   if (plan.kind === 'consumed') {
     respondError(
       global,
@@ -51,20 +65,23 @@ export async function handleRequest(
       500,
       'the request body was read before the balancer (mount balancer() before body parsers, or keep req.rawBody)',
     );
-    return;
+    return false;
   }
   if (plan.kind === 'timeout') {
     // The rest of the body may still arrive: the connection cannot carry another request.
     res.shouldKeepAlive = false;
     respondError(global, req, res, 'ERR_BODY_TIMEOUT', 408, `no request body data for ${global.bodyTimeoutMs} ms`);
-    return;
+    return false;
   }
-  balancer.inflight++;
-  try {
-    await attemptLoop(deps, balancer, path, req, res, ctx, hit, plan);
-  } finally {
-    balancer.inflight--;
-  }
+  return true;
+}
+
+/** A bug, never an expected outcome: answer if we still can. */
+export function internalError(global: GlobalSpec, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  log.forward('internal error: %s', (err as Error).stack ?? String(err));
+  if (!res.headersSent && !res.destroyed) {
+    respondError(global, req, res, 'ERR_WORKER_RESPONSE', 502, 'internal balancer error', err);
+  } else res.destroy();
 }
 
 type Next =
@@ -73,65 +90,146 @@ type Next =
   | { kind: 'retry-same' }
   | { kind: 'fail'; code: ErrorCode; status: number; message: string; cause: unknown };
 
-async function attemptLoop(
-  deps: HandlerDeps,
-  balancer: Balancer,
-  path: string,
-  req: IncomingMessage,
-  res: ServerResponse,
-  ctx: RequestContext,
-  hit: StickyHit | undefined,
-  plan: BodyPlan,
-): Promise<void> {
-  let tried: Set<Worker> | undefined; // created on the first retry only
-  let attempts = 0;
-  let staleRetried = false;
-  let pinned: Worker | undefined;
-  for (;;) {
-    const worker = pinned ?? (await choose(deps.global, balancer, req, res, ctx, hit, tried));
-    if (!worker) return;
-    pinned = undefined;
-    const isRetry = ctx.tried.length > 0;
+/**
+ * One request's attempts: elect → forward → account → decide, until done. Counted in the
+ * balancer's `inflight` from the first election until it ends. It is also the owner every attempt's
+ * Exchange reports to, so no closure is built per attempt.
+ */
+class RequestRun implements ExchangeOwner {
+  #tried: Set<Worker> | undefined; // created on the first retry only
+  #attempts = 0;
+  #staleRetried = false;
+  #pinned: Worker | undefined;
+  #worker: Worker | undefined;
+  #isRetry = false;
+  #ended = false;
+
+  constructor(
+    readonly deps: HandlerDeps,
+    readonly balancer: Balancer,
+    readonly path: string,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly ctx: RequestContext,
+    readonly hit: StickyHit | undefined,
+    readonly plan: BodyPlan,
+  ) {
+    balancer.inflight++;
+  }
+
+  /** Runs the first attempt; a throw (a bug) is answered and ends the run. */
+  start(): void {
+    this.#nextSafely();
+  }
+
+  /** The next attempt: the pinned worker (stale socket retry) or a new election. */
+  #next(): void {
+    const pinned = this.#pinned;
+    if (pinned) {
+      this.#pinned = undefined;
+      this.#attempt(pinned);
+      return;
+    }
+    // The socket, not res: a queued pipelined response never closes when the client leaves.
+    const sel = selectWaiting(this.balancer, this.hit, this.ctx, this.#tried, this.req.socket);
+    if (sel instanceof Promise) {
+      sel.then(this.#onSelected).catch(this.#onInternalError);
+    } else this.#onSelected(sel);
+  }
+
+  #onSelected = (sel: Selection): void => {
+    if (sel.worker) this.#attempt(sel.worker);
+    else {
+      if (!this.req.socket.destroyed) refuse(this.deps.global, this.balancer, this.req, this.res, sel, this.hit);
+      this.#end();
+    }
+  };
+
+  #attempt(worker: Worker): void {
+    const { balancer, ctx } = this;
+    this.#worker = worker;
+    this.#isRetry = ctx.tried.length > 0;
     ctx.worker = worker.name;
     ctx.workerRoute = worker.route;
     ctx.tried.push(worker.name);
-    if (isRetry) balancer.retrying++;
+    if (this.#isRetry) balancer.retrying++;
     balancer.acquire(worker);
-    const outcome = await forward(deps, balancer, req, res, worker, path, plan, ctx);
+    if (this.res.destroyed || this.req.socket.destroyed) {
+      this.settle({ kind: 'client-aborted', transferred: 0, read: 0 });
+      return;
+    }
+    forward(this.deps, this.req, this.res, worker, this.path, this.plan, this);
+  }
+
+  responseExtras(): readonly string[] {
+    return addedHeaders(this.deps.global, this.balancer, this.#worker!, this.ctx);
+  }
+
+  settle(outcome: Outcome): void {
+    try {
+      this.#account(outcome);
+    } catch (err) {
+      this.#onInternalError(err);
+    }
+  }
+
+  #account(outcome: Outcome): void {
+    const { balancer, req } = this;
+    const worker = this.#worker!;
     balancer.release(worker, outcome, req.method ?? 'GET');
-    if (isRetry) balancer.retrying--;
-    const next = decide(balancer, req, plan, worker, outcome, attempts, staleRetried);
+    if (this.#isRetry) balancer.retrying--;
+    const next = decide(balancer, req, this.plan, worker, outcome, this.#attempts, this.#staleRetried);
     switch (next.kind) {
       case 'done':
+        this.#end();
         return;
       case 'fail':
-        respondError(deps.global, req, res, next.code, next.status, next.message, next.cause);
+        respondError(this.deps.global, req, this.res, next.code, next.status, next.message, next.cause);
+        this.#end();
         return;
       case 'retry-same':
-        staleRetried = true;
-        pinned = worker;
+        this.#staleRetried = true;
+        this.#pinned = worker;
         break;
       case 'retry':
-        attempts++;
-        (tried ??= new Set()).add(worker);
+        this.#attempts++;
+        (this.#tried ??= new Set()).add(worker);
         break;
     }
+    // A fresh stack: the failed attempt may have been reported from inside http-proxy's call.
+    process.nextTick(this.#nextSafely);
+  }
+
+  #nextSafely = (): void => {
+    try {
+      this.#next();
+    } catch (err) {
+      this.#onInternalError(err);
+    }
+  };
+
+  #onInternalError = (err: unknown): void => {
+    internalError(this.deps.global, this.req, this.res, err);
+    this.#end();
+  };
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.balancer.inflight--;
   }
 }
 
-/** Elects a worker, waiting if the balancer says so; answers 503 itself when there is none. */
-async function choose(
+/** Answers 503 for a selection that found no worker, saying why. */
+function refuse(
   global: GlobalSpec,
   balancer: Balancer,
   req: IncomingMessage,
   res: ServerResponse,
-  ctx: RequestContext,
+  sel: Selection,
   hit: StickyHit | undefined,
-  tried: ReadonlySet<Worker> | undefined,
-): Promise<Worker | undefined> {
-  // The socket, not res: a queued pipelined response never closes when the client leaves.
-  const sel = await selectWaiting(balancer, hit, ctx, tried, req.socket);
-  if (sel.worker || req.socket.destroyed) return sel.worker;
+): void {
+  if (sel.worker) return;
   if (sel.reason === 'route-unavailable') {
     respondError(
       global,
@@ -164,7 +262,6 @@ async function choose(
       { 'retry-after': '1' },
     );
   }
-  return undefined;
 }
 
 /** Seconds until the first worker in error may be retried, as a Retry-After header. */
@@ -258,41 +355,19 @@ function addedHeaders(global: GlobalSpec, balancer: Balancer, worker: Worker, ct
 
 function forward(
   deps: HandlerDeps,
-  balancer: Balancer,
   req: IncomingMessage,
   res: ServerResponse,
   worker: Worker,
   path: string,
   plan: BodyPlan,
-  ctx: RequestContext,
-): Promise<Outcome> {
+  owner: ExchangeOwner,
+): void {
   const { global } = deps;
-  if (res.destroyed || req.socket.destroyed)
-    return Promise.resolve({ kind: 'client-aborted', transferred: 0, read: 0 });
-  return new Promise<Outcome>((settle) => {
-    const exchange = new Exchange(
-      req,
-      res,
-      {
-        connectTimeoutMs: worker.connectTimeoutMs,
-        timeoutMs: worker.timeoutMs,
-        onHead: () => addedHeaders(global, balancer, worker, ctx),
-      },
-      settle,
-    );
-    const headers = outgoingHeaders(req, {
-      host: global.preserveHost ? undefined : worker.url.host,
-      xForwarded: global.xForwarded,
-      serverName: global.serverName,
-    });
-    deps.engine.send(
-      req,
-      res,
-      exchange,
-      engineTarget(worker, deps.agents.get(worker)),
-      path,
-      headers,
-      bodyStream(plan, req),
-    );
+  const exchange = new Exchange(req, res, worker.connectTimeoutMs, worker.timeoutMs, owner);
+  const headers = outgoingHeaders(req, {
+    host: global.preserveHost ? undefined : worker.url.host,
+    xForwarded: global.xForwarded,
+    serverName: global.serverName,
   });
+  deps.engine.send(req, res, exchange, worker, deps.agents.get(worker), path, headers, bodyStream(plan, req));
 }

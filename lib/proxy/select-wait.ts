@@ -36,19 +36,32 @@ export interface ClientEnd {
  * One selection, waiting when it finds nothing: for a usable worker up to the balancer's `timeout`
  * (like Apache, only the scheduler path is re-run, woken by state changes and retry times rather
  * than by polling), or, when every candidate is at its `max`, in the balancer's FIFO queue up to
- * the queue timeout. Stops waiting when the client goes away.
+ * the queue timeout. Stops waiting when the client goes away. A selection that needs no wait is
+ * returned as it is (no promise, no microtask): the common case.
  */
-export async function selectWaiting(
+export function selectWaiting(
   balancer: Balancer,
   hit: StickyHit | undefined,
   ctx: RequestContext,
   tried: ReadonlySet<Worker> | undefined,
   client: ClientEnd,
-): Promise<Selection> {
-  let sel = selectWorker(balancer, hit, ctx, tried);
+): Selection | Promise<Selection> {
+  const sel = selectWorker(balancer, hit, ctx, tried);
   if (sel.worker) return sel;
   if (sel.reason === 'full') return waitForSlot(balancer, hit, ctx, tried, client);
   if (sel.reason !== 'no-worker' || balancer.timeoutMs === 0) return sel;
+  return waitForWorker(balancer, hit, ctx, tried, client, sel);
+}
+
+async function waitForWorker(
+  balancer: Balancer,
+  hit: StickyHit | undefined,
+  ctx: RequestContext,
+  tried: ReadonlySet<Worker> | undefined,
+  client: ClientEnd,
+  first: Selection,
+): Promise<Selection> {
+  let sel = first;
   const deadline = balancer.clock.now() + balancer.timeoutMs;
   while (!sel.worker && sel.reason === 'no-worker' && balancer.clock.now() < deadline && !client.destroyed) {
     await until(balancer.waitForChange(deadline), client);
