@@ -5,7 +5,7 @@ import type { Worker } from '../core/worker.js';
 /**
  * One keep-alive agent per worker, bounded by the worker's `max`. Idle sockets are closed after
  * `idleMs`, which must stay below the workers' own keep-alive timeout (Node servers: 5 s) to avoid
- * reusing a socket the worker is closing. LIFO reuse keeps few sockets warm and lets the rest expire.
+ * reusing a socket the worker is closing. Node's LIFO reuse keeps few sockets warm and lets the rest expire.
  */
 export class AgentPool {
   readonly #agents = new Map<Worker, http.Agent>();
@@ -25,13 +25,10 @@ export class AgentPool {
   }
 
   #create(worker: Worker): http.Agent {
-    const base: http.AgentOptions = {
-      keepAlive: true,
-      maxSockets: worker.max,
-      maxFreeSockets: Math.min(worker.max, 256),
-      timeout: this.#idleMs,
-      scheduling: 'lifo',
-    };
+    // Only what differs from Node's defaults (LIFO reuse, 256 free sockets): the agent spreads its
+    // options into every request's options, so each extra key costs on every request.
+    const base: http.AgentOptions = { keepAlive: true, maxSockets: worker.max, timeout: this.#idleMs };
+    if (worker.max < 256) base.maxFreeSockets = worker.max;
     if (worker.url.protocol !== 'https:') return new http.Agent(base);
     const tls = worker.tls ?? {};
     return new https.Agent({

@@ -2,6 +2,7 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Outcome } from './outcome.js';
 import { writeResponseHead } from './headers.js';
+import { onClientClose, offClientClose } from './client-close.js';
 import { log } from '../debug.js';
 
 /** The request an exchange belongs to (one object per request, not per-attempt closures). */
@@ -39,6 +40,7 @@ export class Exchange {
   #reused = false;
   #timedOut = false;
   #responded = false;
+  #waitingDrain = false;
   #settled = false;
 
   constructor(
@@ -57,7 +59,7 @@ export class Exchange {
     res.on('error', this.#onClientError);
     // A pipelined response still queued behind another never emits 'close' when the client
     // leaves; the socket does.
-    req.socket.on('close', this.#onClientClose);
+    onClientClose(req.socket, this.#onClientClose);
   }
 
   get settled(): boolean {
@@ -76,8 +78,13 @@ export class Exchange {
     this.#writtenAtStart = socket.bytesWritten;
     this.#reused = proxyReq.reusedSocket;
     if (socket.connecting) {
-      this.#connectTimer = setTimeout(this.#onConnectTimeout, this.#connectTimeoutMs);
-      socket.once('encrypted' in socket ? 'secureConnect' : 'connect', this.#onConnected);
+      // A new connection only (keep-alive reuse skips this): closures built here, not per request.
+      this.#connectTimer = setTimeout(() => {
+        this.#onConnectTimeout();
+      }, this.#connectTimeoutMs);
+      socket.once('encrypted' in socket ? 'secureConnect' : 'connect', () => {
+        this.#onConnected();
+      });
     } else {
       this.#connected = true;
     }
@@ -98,7 +105,7 @@ export class Exchange {
     // Status line + body, as Apache counts a worker's `read` for bytraffic.
     this.#read += 10 + String(status).length + message.length;
     proxyRes.on('data', this.#onData);
-    proxyRes.on('end', this.#captureTransferred);
+    proxyRes.on('end', this.#onProxyResEnd);
     // No 'error' listener: IncomingMessage then emits none, and 'close' before completion says it all.
     proxyRes.on('close', this.#onProxyResClose);
     try {
@@ -109,12 +116,26 @@ export class Exchange {
       this.#finish({ kind: 'failed', error: err as Error, ...this.#bytes() });
       return;
     }
-    this.#res.once('finish', this.#onClientFinish);
-    proxyRes.pipe(this.#res);
+    this.#res.on('finish', this.#onClientFinish);
   }
 
+  // The body is copied by hand rather than with pipe(): the chunks are counted here anyway (`read`),
+  // and pipe() adds and removes half a dozen listeners per response.
   #onData = (chunk: Buffer): void => {
     this.#read += chunk.length;
+    if (!this.#res.write(chunk) && !this.#waitingDrain) {
+      this.#waitingDrain = true;
+      this.#proxyRes!.pause();
+      this.#res.once('drain', () => {
+        this.#waitingDrain = false;
+        this.#proxyRes!.resume();
+      });
+    }
+  };
+
+  #onProxyResEnd = (): void => {
+    this.#captureTransferred();
+    this.#res.end();
   };
 
   #onProxyResClose = (): void => {
@@ -141,14 +162,14 @@ export class Exchange {
     }
   };
 
-  #onConnected = (): void => {
+  #onConnected(): void {
     this.#connected = true;
     clearTimeout(this.#connectTimer);
-  };
+  }
 
-  #onConnectTimeout = (): void => {
+  #onConnectTimeout(): void {
     this.#proxyReq?.destroy(codedError('connect timeout', 'ECONNECTTIMEOUT'));
-  };
+  }
 
   #onResponseTimeout = (): void => {
     if (!this.#connected) return; // the connect timer owns that phase
@@ -164,7 +185,9 @@ export class Exchange {
   }
 
   #onClientFinish = (): void => {
-    this.#finish({ kind: 'completed', status: this.#status, ...this.#bytes() });
+    this.#captureTransferred();
+    const transferred = Math.max(0, this.#transferred);
+    this.#finish({ kind: 'completed', status: this.#status, transferred, read: this.#read });
   };
 
   #onClientClose = (): void => {
@@ -179,9 +202,9 @@ export class Exchange {
     log.forward('client response error: %s', err.message);
   };
 
-  #captureTransferred = (): void => {
+  #captureTransferred(): void {
     if (this.#socket && this.#transferred === 0) this.#transferred = this.#socket.bytesWritten - this.#writtenAtStart;
-  };
+  }
 
   #bytes(): { transferred: number; read: number } {
     this.#captureTransferred();
@@ -194,7 +217,7 @@ export class Exchange {
     clearTimeout(this.#connectTimer);
     this.#proxyReq?.setTimeout(0);
     this.#res.off('close', this.#onClientClose);
-    this.#req.socket.off('close', this.#onClientClose);
+    offClientClose(this.#req.socket, this.#onClientClose);
     this.#res.off('error', this.#onClientError);
     this.#res.off('finish', this.#onClientFinish);
     if (outcome.kind !== 'completed' && outcome.kind !== 'truncated') this.#proxyReq?.destroy();

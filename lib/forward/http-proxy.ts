@@ -48,13 +48,9 @@ export function engineTarget(worker: Worker, agent: Agent): EngineTarget {
 }
 
 export class ProxyEngine {
-  readonly #proxy = httpProxy.createProxyServer({
-    selfHandleResponse: true,
-    xfwd: false,
-    ws: false,
-    changeOrigin: false,
-    prependPath: true,
-  });
+  // Only what differs from http-proxy's defaults (no xfwd, no changeOrigin, prependPath): these
+  // options are copied into every call's options.
+  readonly #proxy = httpProxy.createProxyServer({ selfHandleResponse: true });
 
   constructor() {
     // Headers are built by forward/headers.ts; of http-proxy's incoming passes only `stream` is
@@ -114,7 +110,7 @@ export class ProxyEngine {
         path: target.basePath,
       },
       agent: target.agent,
-      secure: target.secure,
+      ...(target.protocol === 'https:' && { secure: target.secure }),
       ...(body && { buffer: body }),
     };
   }

@@ -133,17 +133,23 @@ class RequestRun implements ExchangeOwner {
     // The socket, not res: a queued pipelined response never closes when the client leaves.
     const sel = selectWaiting(this.balancer, this.hit, this.ctx, this.#tried, this.req.socket);
     if (sel instanceof Promise) {
-      sel.then(this.#onSelected).catch(this.#onInternalError);
+      sel
+        .then((s) => {
+          this.#onSelected(s);
+        })
+        .catch((err: unknown) => {
+          this.#onInternalError(err);
+        });
     } else this.#onSelected(sel);
   }
 
-  #onSelected = (sel: Selection): void => {
+  #onSelected(sel: Selection): void {
     if (sel.worker) this.#attempt(sel.worker);
     else {
       if (!this.req.socket.destroyed) refuse(this.deps.global, this.balancer, this.req, this.res, sel, this.hit);
       this.#end();
     }
-  };
+  }
 
   #attempt(worker: Worker): void {
     const { balancer, ctx } = this;
@@ -197,21 +203,23 @@ class RequestRun implements ExchangeOwner {
         break;
     }
     // A fresh stack: the failed attempt may have been reported from inside http-proxy's call.
-    process.nextTick(this.#nextSafely);
+    process.nextTick(() => {
+      this.#nextSafely();
+    });
   }
 
-  #nextSafely = (): void => {
+  #nextSafely(): void {
     try {
       this.#next();
     } catch (err) {
       this.#onInternalError(err);
     }
-  };
+  }
 
-  #onInternalError = (err: unknown): void => {
+  #onInternalError(err: unknown): void {
     internalError(this.deps.global, this.req, this.res, err);
     this.#end();
-  };
+  }
 
   #end(): void {
     if (this.#ended) return;
