@@ -92,9 +92,10 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   };
 
   const middleware = function balancerMiddleware(req: IncomingMessage, res: ServerResponse, next?: NextFunction): void {
-    const hit = route(req.url);
-    if (hit) {
-      const { b, path } = hit;
+    // The loop of route(), without its result object: this runs for every request.
+    for (const b of balancers) {
+      const path = mapPath(b.mount, b.path, req.url ?? '/');
+      if (path === undefined) continue;
       if (restoring) {
         const again = (): void => middleware(req, res, next);
         void ready.then(again, again);

@@ -32,6 +32,8 @@ export class Worker {
   /** Where to connect: host name or address (IPv6 without brackets), port, and whether over TLS. */
   readonly address: string;
   readonly port: number;
+  /** host[:port] as the Host header names the worker (url.host, computed once). */
+  readonly host: string;
   readonly secure: boolean;
   readonly connectTimeoutMs: number;
   readonly timeoutMs: number;
@@ -80,6 +82,7 @@ export class Worker {
     this.secure = spec.url.protocol === 'https:';
     this.address = spec.url.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = Number(spec.url.port) || (this.secure ? 443 : 80);
+    this.host = spec.url.host;
     this.connectTimeoutMs = spec.connectTimeoutMs;
     this.timeoutMs = spec.timeoutMs;
     this.max = spec.max;

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 
 const kOnClose = Symbol('express-proxy-balancer.onClientClose');
-type Watched = Socket & { [kOnClose]?: Set<() => void> };
+// An array, not a Set: it holds one entry except while requests are pipelined.
+type Watched = Socket & { [kOnClose]?: (() => void)[] };
 
 /**
  * Calls `fn` when the client's socket closes. One 'close' listener per connection, however many
@@ -12,21 +13,25 @@ export function onClientClose(socket: Socket, fn: () => void): void {
   const s = socket as Watched;
   let fns = s[kOnClose];
   if (fns === undefined) {
-    fns = new Set();
+    fns = [];
     s[kOnClose] = fns;
     socket.once('close', closed);
   }
-  fns.add(fn);
+  fns.push(fn);
 }
 
 /** Undoes onClientClose. */
 export function offClientClose(socket: Socket, fn: () => void): void {
-  (socket as Watched)[kOnClose]?.delete(fn);
+  const fns = (socket as Watched)[kOnClose];
+  if (fns === undefined) return;
+  const i = fns.lastIndexOf(fn);
+  if (i === fns.length - 1) fns.pop();
+  else if (i !== -1) fns.splice(i, 1);
 }
 
 function closed(this: Watched): void {
   const fns = this[kOnClose];
   if (fns === undefined) return;
-  for (const fn of [...fns]) fn();
-  fns.clear();
+  this[kOnClose] = [];
+  for (const fn of fns) fn();
 }

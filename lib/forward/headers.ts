@@ -30,8 +30,10 @@ const PROTECTED = new Set([
 /** Connection values that name no header beyond the hop-by-hop ones (the common case). */
 const PLAIN_CONNECTION = new Set(['keep-alive', 'close', 'Keep-Alive', 'Close', 'upgrade', 'Upgrade']);
 
-function connectionTokens(value: string | string[] | undefined): string[] {
-  if (value === undefined || (typeof value === 'string' && PLAIN_CONNECTION.has(value))) return [];
+const NO_TOKENS: readonly string[] = Object.freeze([]);
+
+function connectionTokens(value: string | string[] | undefined): readonly string[] {
+  if (value === undefined || (typeof value === 'string' && PLAIN_CONNECTION.has(value))) return NO_TOKENS;
   const joined = Array.isArray(value) ? value.join(',') : value;
   return joined
     .split(',')

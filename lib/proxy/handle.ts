@@ -46,11 +46,17 @@ export function handleRequest(
   const { global } = deps;
   const { ctx, hit } = beginRequest(balancer, req);
   const plan = readBody(req, global.replayBufferBytes, global.bodyTimeoutMs);
-  const start = (p: BodyPlan): void => {
-    if (admitted(global, req, res, p)) new RequestRun(deps, balancer, path, req, res, ctx, hit, p).start();
-  };
-  if (plan instanceof Promise) plan.then(start).catch((err: unknown) => internalError(global, req, res, err));
-  else start(plan);
+  if (!(plan instanceof Promise)) {
+    if (admitted(global, req, res, plan)) new RequestRun(deps, balancer, path, req, res, ctx, hit, plan).start();
+    return;
+  }
+  plan
+    .then((p) => {
+      if (admitted(global, req, res, p)) new RequestRun(deps, balancer, path, req, res, ctx, hit, p).start();
+    })
+    .catch((err: unknown) => {
+      internalError(global, req, res, err);
+    });
 }
 
 /** False (and answered) when the body was lost, already read, or too slow to arrive. */
@@ -373,7 +379,7 @@ function forward(
   const { global } = deps;
   const exchange = new Exchange(req, res, worker.connectTimeoutMs, worker.timeoutMs, owner);
   const headers = outgoingHeaders(req, {
-    host: global.preserveHost ? undefined : worker.url.host,
+    host: global.preserveHost ? undefined : worker.host,
     xForwarded: global.xForwarded,
     serverName: global.serverName,
   });

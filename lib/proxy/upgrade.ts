@@ -107,7 +107,7 @@ function bridge(
     engineTarget(worker, oneSocketAgent(conn, worker.secure)),
     path,
     outgoingHeaders(req, {
-      host: global.preserveHost ? undefined : worker.url.host,
+      host: global.preserveHost ? undefined : worker.host,
       xForwarded: global.xForwarded,
       serverName: global.serverName,
       upgrade: true,
