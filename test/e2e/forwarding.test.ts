@@ -36,6 +36,20 @@ async function proxy(t: TestContext, cfg: BalancerConfig): Promise<Proxy> {
   return p;
 }
 
+/** Writes the chunks `next` returns until undefined, waiting for 'drain' whenever write() says so; then ends. */
+function writeRespectingDrain(res: http.ServerResponse, next: () => Buffer | undefined): void {
+  const pump = (): void => {
+    for (let chunk = next(); chunk !== undefined; chunk = next()) {
+      if (!res.write(chunk)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  pump();
+}
+
 /** The last request `a` recorded. */
 function lastHit(): (typeof a.hits)[number] {
   const h = a.hits.at(-1);
@@ -327,18 +341,12 @@ describe('responses', () => {
         ...(withLength && { 'content-length': data.length }),
       });
       let off = 0;
-      const pump = (): void => {
-        while (off < data.length) {
-          const chunk = data.subarray(off, off + 64 * 1024);
-          off += chunk.length;
-          if (!res.write(chunk)) {
-            res.once('drain', pump);
-            return;
-          }
-        }
-        res.end();
-      };
-      pump();
+      writeRespectingDrain(res, () => {
+        if (off >= data.length) return undefined;
+        const chunk = data.subarray(off, off + 64 * 1024);
+        off += chunk.length;
+        return chunk;
+      });
     });
     t.after(() => b.close());
     const p = await proxy(t, config([{ url: b.url }]));
@@ -358,17 +366,11 @@ describe('responses', () => {
     let written = 0;
     const b = await httpBackend((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total });
-      const pump = (): void => {
-        while (written < total) {
-          written += chunk.length;
-          if (!res.write(chunk)) {
-            res.once('drain', pump);
-            return;
-          }
-        }
-        res.end();
-      };
-      pump();
+      writeRespectingDrain(res, () => {
+        if (written >= total) return undefined;
+        written += chunk.length;
+        return chunk;
+      });
     });
     t.after(() => b.close());
     const p = await proxy(t, config([{ url: b.url }]));
