@@ -2,7 +2,7 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Outcome } from './outcome.js';
 import { writeResponseHead } from './headers.js';
-import { onClientClose, offClientClose } from './client-close.js';
+import { onClientClose, offClientClose, type ClientCloseWatcher } from './client-close.js';
 import { log } from '../debug.js';
 
 /** The request an exchange belongs to (one object per request, not per-attempt closures). */
@@ -18,13 +18,52 @@ function codedError(message: string, code: string): Error {
 }
 
 /**
+ * Bytes a socket has handed to the kernel. Read from the field behind `bytesWritten` when there is
+ * one: the getter also copies the write queue, which is empty at both points we read it.
+ */
+function bytesSent(socket: Socket): number {
+  const dispatched = (socket as { _bytesDispatched?: unknown })._bytesDispatched;
+  return typeof dispatched === 'number' ? dispatched : socket.bytesWritten;
+}
+
+// The listeners are module functions that find their exchange on the emitter, so an exchange
+// builds no closure per request. A response or worker request belongs to one exchange at a time.
+const kExchange = Symbol('express-proxy-balancer.exchange');
+type Tagged<T> = T & { [kExchange]?: Exchange };
+
+function onClientResponseClose(this: Tagged<ServerResponse>): void {
+  this[kExchange]?.clientClosed();
+}
+function onClientResponseFinish(this: Tagged<ServerResponse>): void {
+  this[kExchange]?.clientFinished();
+}
+function onClientResponseError(this: ServerResponse, err: Error): void {
+  log.forward('client response error: %s', err.message);
+}
+function onClientResponseDrain(this: Tagged<ServerResponse>): void {
+  this[kExchange]?.clientDrained();
+}
+function onWorkerData(this: Tagged<IncomingMessage>, chunk: Buffer): void {
+  this[kExchange]?.workerData(chunk);
+}
+function onWorkerEnd(this: Tagged<IncomingMessage>): void {
+  this[kExchange]?.workerEnded();
+}
+function onWorkerClose(this: Tagged<IncomingMessage>): void {
+  if (!this.complete) this[kExchange]?.workerBroke();
+}
+function onWorkerTimeout(this: Tagged<ClientRequest>): void {
+  this[kExchange]?.responseTimedOut();
+}
+
+/**
  * One attempt's exchange with a worker: arms the connect and response timers, classifies
  * failures by phase (never connected / connected, no response / response started), writes the
  * response to the client and settles exactly once with an Outcome.
  */
-export class Exchange {
+export class Exchange implements ClientCloseWatcher {
   readonly #req: IncomingMessage;
-  readonly #res: ServerResponse;
+  readonly #res: Tagged<ServerResponse>;
   readonly #owner: ExchangeOwner;
   readonly #connectTimeoutMs: number;
   readonly #timeoutMs: number;
@@ -55,11 +94,12 @@ export class Exchange {
     this.#connectTimeoutMs = connectTimeoutMs;
     this.#timeoutMs = timeoutMs;
     this.#owner = owner;
-    res.on('close', this.#onClientClose);
-    res.on('error', this.#onClientError);
+    this.#res[kExchange] = this;
+    res.on('close', onClientResponseClose);
+    res.on('error', onClientResponseError);
     // A pipelined response still queued behind another never emits 'close' when the client
     // leaves; the socket does.
-    onClientClose(req.socket, this.#onClientClose);
+    onClientClose(req.socket, this);
   }
 
   get settled(): boolean {
@@ -73,9 +113,10 @@ export class Exchange {
       return;
     }
     this.#proxyReq = proxyReq;
+    (proxyReq as Tagged<ClientRequest>)[kExchange] = this;
     const socket = proxyReq.socket!;
     this.#socket = socket;
-    this.#writtenAtStart = socket.bytesWritten;
+    this.#writtenAtStart = bytesSent(socket);
     this.#reused = proxyReq.reusedSocket;
     if (socket.connecting) {
       // A new connection only (keep-alive reuse skips this): closures built here, not per request.
@@ -88,7 +129,9 @@ export class Exchange {
     } else {
       this.#connected = true;
     }
-    proxyReq.setTimeout(this.#timeoutMs, this.#onResponseTimeout);
+    // on(), not setTimeout's callback argument, which Node wraps with once() per request.
+    proxyReq.on('timeout', onWorkerTimeout);
+    proxyReq.setTimeout(this.#timeoutMs);
   }
 
   /** The worker's response head arrived: pass it on and stream the body. */
@@ -99,15 +142,16 @@ export class Exchange {
     }
     this.#responded = true;
     this.#proxyRes = proxyRes;
+    (proxyRes as Tagged<IncomingMessage>)[kExchange] = this;
     const status = proxyRes.statusCode ?? 502;
     this.#status = status;
     const message = proxyRes.statusMessage ?? '';
     // Status line + body, as Apache counts a worker's `read` for bytraffic.
     this.#read += 10 + String(status).length + message.length;
-    proxyRes.on('data', this.#onData);
-    proxyRes.on('end', this.#onProxyResEnd);
+    proxyRes.on('data', onWorkerData);
+    proxyRes.on('end', onWorkerEnd);
     // No 'error' listener: IncomingMessage then emits none, and 'close' before completion says it all.
-    proxyRes.on('close', this.#onProxyResClose);
+    proxyRes.on('close', onWorkerClose);
     try {
       writeResponseHead(this.#res, status, message, proxyRes.rawHeaders, this.#owner.responseExtras(proxyRes));
     } catch (err) {
@@ -116,38 +160,39 @@ export class Exchange {
       this.#finish({ kind: 'failed', error: err as Error, ...this.#bytes() });
       return;
     }
-    this.#res.on('finish', this.#onClientFinish);
+    this.#res.on('finish', onClientResponseFinish);
   }
 
   // The body is copied by hand rather than with pipe(): the chunks are counted here anyway (`read`),
   // and pipe() adds and removes half a dozen listeners per response.
-  #onData = (chunk: Buffer): void => {
+  /** @internal A body chunk from the worker. */
+  workerData(chunk: Buffer): void {
     this.#read += chunk.length;
     if (!this.#res.write(chunk) && !this.#waitingDrain) {
       this.#waitingDrain = true;
       this.#proxyRes!.pause();
-      this.#res.once('drain', () => {
-        this.#waitingDrain = false;
-        this.#proxyRes!.resume();
-      });
+      this.#res.once('drain', onClientResponseDrain);
     }
-  };
+  }
 
-  #onProxyResEnd = (): void => {
+  /** @internal The client took what was buffered. */
+  clientDrained(): void {
+    this.#waitingDrain = false;
+    this.#proxyRes?.resume();
+  }
+
+  /** @internal The worker's body is complete. */
+  workerEnded(): void {
     this.#captureTransferred();
     this.#res.end();
-  };
-
-  #onProxyResClose = (): void => {
-    if (this.#proxyRes?.complete === false) this.#onWorkerBroke();
-  };
+  }
 
   /** Error callback from the engine (before or after the response head). */
   onError = (err: Error): void => {
     if (this.#settled) return;
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (this.#responded) {
-      this.#onWorkerBroke();
+      this.workerBroke();
       return;
     }
     const bytes = this.#bytes();
@@ -171,39 +216,39 @@ export class Exchange {
     this.#proxyReq?.destroy(codedError('connect timeout', 'ECONNECTTIMEOUT'));
   }
 
-  #onResponseTimeout = (): void => {
-    if (!this.#connected) return; // the connect timer owns that phase
+  /** @internal No byte from the worker within the response timeout. */
+  responseTimedOut(): void {
+    if (!this.#connected || this.#settled) return; // the connect timer owns that phase
     this.#timedOut = true;
     this.#proxyReq?.destroy(codedError('worker response timeout', 'ETIMEDOUT'));
-  };
+  }
 
-  #onWorkerBroke(): void {
+  /** @internal The worker's response stopped before its end. */
+  workerBroke(): void {
     if (this.#settled) return;
     // The client has part of a response: cut it so it is seen as truncated, never spliced.
     this.#res.destroy();
     this.#finish({ kind: 'truncated', status: this.#status, timedOut: this.#timedOut, ...this.#bytes() });
   }
 
-  #onClientFinish = (): void => {
+  /** @internal The whole response went to the client. */
+  clientFinished(): void {
     this.#captureTransferred();
     const transferred = Math.max(0, this.#transferred);
     this.#finish({ kind: 'completed', status: this.#status, transferred, read: this.#read });
-  };
+  }
 
-  #onClientClose = (): void => {
+  /** @internal The client's connection closed. */
+  clientClosed(): void {
     if (this.#settled || this.#res.writableFinished) return;
     this.#proxyReq?.destroy();
     const bytes = this.#bytes();
     if (this.#responded) this.#finish({ kind: 'truncated', status: this.#status, timedOut: false, ...bytes });
     else this.#finish({ kind: 'client-aborted', ...bytes });
-  };
-
-  #onClientError = (err: Error): void => {
-    log.forward('client response error: %s', err.message);
-  };
+  }
 
   #captureTransferred(): void {
-    if (this.#socket && this.#transferred === 0) this.#transferred = this.#socket.bytesWritten - this.#writtenAtStart;
+    if (this.#socket && this.#transferred === 0) this.#transferred = bytesSent(this.#socket) - this.#writtenAtStart;
   }
 
   #bytes(): { transferred: number; read: number } {
@@ -216,10 +261,12 @@ export class Exchange {
     this.#settled = true;
     clearTimeout(this.#connectTimer);
     this.#proxyReq?.setTimeout(0);
-    this.#res.off('close', this.#onClientClose);
-    offClientClose(this.#req.socket, this.#onClientClose);
-    this.#res.off('error', this.#onClientError);
-    this.#res.off('finish', this.#onClientFinish);
+    const res = this.#res;
+    res.off('close', onClientResponseClose);
+    offClientClose(this.#req.socket, this);
+    res.off('error', onClientResponseError);
+    res.off('finish', onClientResponseFinish);
+    if (res[kExchange] === this) res[kExchange] = undefined;
     if (outcome.kind !== 'completed' && outcome.kind !== 'truncated') this.#proxyReq?.destroy();
     if (log.forward.enabled) log.forward('%s %s -> %s', this.#req.method, this.#req.url, outcome.kind);
     this.#owner.settle(outcome);
