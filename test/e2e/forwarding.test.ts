@@ -402,6 +402,28 @@ describe('responses', () => {
     await assertIdle(p.mw);
   });
 
+  test('workers at the same host:port share keep-alive connections; workers elsewhere do not', async (t) => {
+    const shared = await new Upstream('shared').start();
+    const other = await new Upstream('other').start();
+    t.after(() => Promise.all([shared.stop(), other.stop()]));
+    const members = [{ url: `${shared.url}/x` }, { url: `${shared.url}/y` }, { url: other.url }];
+    const p = await proxy(t, config(members));
+    for (let i = 0; i < 6; i++) assert.equal((await send(p.base, '/app/z')).status, 200);
+    assert.deepEqual(
+      shared.hits.map((h) => h.url),
+      ['/x/z', '/y/z', '/x/z', '/y/z'],
+    );
+    // Sequential requests: one connection carried both workers' requests to `shared`.
+    assert.equal(shared.openConnections, 1);
+    assert.equal(other.openConnections, 1);
+    const counts = p.mw.socketCounts();
+    assert.deepEqual(
+      members.map((m) => counts.get(m.url)),
+      [1, 1, 1],
+    );
+    await assertIdle(p.mw);
+  });
+
   test('exposeHeaders: true sends X-Balancer-Name/-Worker-Name/-Worker-Route', async (t) => {
     const p = await proxy(t, config([{ url: a.url, route: 'r1' }], { exposeHeaders: true }));
     const r = await send(p.base, '/app/e');

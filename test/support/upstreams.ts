@@ -37,6 +37,11 @@ export class Upstream {
     this.name = name;
   }
 
+  /** Client connections open right now. */
+  get openConnections(): number {
+    return this.#sockets.size;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
