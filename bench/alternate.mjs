@@ -3,9 +3,9 @@
 // Noise from other tenants changes slowly compared with a 1-s burst, so the ratio of two targets'
 // neighbouring bursts is far steadier than whole runs minutes apart (bench/run.mjs).
 //
-//   npm run bench:alternate                                   node:http host, 20 rounds of 1-s bursts
-//   npm run bench:alternate -- --host express --rounds 12     Express host (+ both HPM variants)
-//   npm run bench:alternate -- --burst 2 --tag X
+//   npm run bench:alternate                                   node:http host, 4 blocks × 8 rounds of 1-s bursts
+//   npm run bench:alternate -- --host express --rounds 6      Express host (+ both HPM variants)
+//   npm run bench:alternate -- --blocks 6 --burst 2 --tag X
 //
 // Metric: requests per proxy CPU-second of each burst (utime+stime from /proc, 10-ms ticks: ≈ 1 %
 // resolution at 1 s). Reported: per-target median and top quartile, and the median over rounds of
@@ -25,7 +25,8 @@ const opt = (name, def) => {
   return i === -1 ? def : args[i + 1];
 };
 const host = opt('host', 'node');
-const rounds = Number(opt('rounds', 20));
+const blocks = Number(opt('blocks', 4));
+const rounds = Number(opt('rounds', 8));
 const burst = Number(opt('burst', 1));
 const tag = opt('tag', '');
 const which = (cmd) => {
@@ -108,24 +109,35 @@ async function main() {
   }
   children.push(startBackends());
   const BACKENDS = backendPorts.map((p) => `http://127.0.0.1:${p}`).join(',');
-  const targets = TARGETS.map(([id, script, arg], i) => {
-    const port = 19420 + i;
-    const p = spawn('taskset', ['-c', '1', process.execPath, path.join(here, '..', script), arg], {
-      env: { ...process.env, PORT: String(port), BACKENDS, NODE_ENV: 'production' },
-      stdio: 'ignore',
+  const targets = TARGETS.map(([id]) => ({ id, values: [] }));
+  // Blocks: all targets restarted, in a start order rotated by one, on new ports. Where a process
+  // lands (start order, port) moved a target by a few per cent between otherwise equal runs.
+  for (let b = 0; b < blocks; b++) {
+    const running = TARGETS.map((_, i) => {
+      const k = (i + b) % TARGETS.length;
+      const [, script, arg] = TARGETS[k];
+      const port = 19420 + ((b * TARGETS.length + i) % 60);
+      const p = spawn('taskset', ['-c', '1', process.execPath, path.join(here, '..', script), arg], {
+        env: { ...process.env, PORT: String(port), BACKENDS, NODE_ENV: 'production' },
+        stdio: 'ignore',
+      });
+      children.push(p);
+      return { target: targets[k], port, p };
     });
-    children.push(p);
-    return { id, port, pid: p.pid, values: [] };
-  });
-  await delay(5000);
-  for (const t of targets) wrk(t.port, 2); // warm-up, discarded
-  for (let r = 0; r < rounds; r++) {
-    for (const t of targets) {
-      const c0 = cpuSeconds(t.pid);
-      const out = wrk(t.port, burst);
-      const c1 = cpuSeconds(t.pid);
-      t.values.push(Number(/(\d+) requests in/.exec(out)[1]) / (c1 - c0));
+    await delay(5000);
+    for (const x of running) wrk(x.port, 2); // warm-up, discarded
+    for (let r = 0; r < rounds; r++) {
+      // Rotated each round, so no target always follows the same one.
+      for (let k = 0; k < running.length; k++) {
+        const x = running[(r + k) % running.length];
+        const c0 = cpuSeconds(x.p.pid);
+        const out = wrk(x.port, burst);
+        const c1 = cpuSeconds(x.p.pid);
+        x.target.values.push(Number(/(\d+) requests in/.exec(out)[1]) / (c1 - c0));
+      }
     }
+    for (const x of running) x.p.kill('SIGTERM');
+    await delay(500);
   }
   stopAll();
   const floor = targets[0];
@@ -133,7 +145,7 @@ async function main() {
     `# Alternating bursts — ${host} host — ${new Date().toISOString()}`,
     '',
     `- command: \`npm run bench:alternate -- ${args.join(' ')}\``,
-    `- ${rounds} rounds × ${burst}-s wrk -t1 -c50 bursts per target, targets all running, pinned to CPU 1; wrk and backends on CPU 0`,
+    `- ${blocks} blocks (targets restarted, start order rotated) × ${rounds} rounds × ${burst}-s wrk -t1 -c50 bursts per target, order rotated each round; targets all running, pinned to CPU 1; wrk and backends on CPU 0`,
     `- Node ${process.version}; backends ${which('nginx') ? '4 × nginx' : '4 × node:http'}`,
     '',
     '| target | req per CPU-s, median | top quartile | × floor, median of paired rounds | × floor, top quartiles |',
