@@ -35,7 +35,10 @@ export interface BalancerMiddleware {
    * listener, upgrades outside every mount are answered 404 instead of hanging.
    */
   attach<S extends Server>(server: S): S;
-  /** Open sockets to each worker (in use and idle). */
+  /**
+   * Open sockets (in use and idle) to each used worker's host:port, by worker name. Workers at the
+   * same host:port share their keep-alive connections, so they show the same count.
+   */
   socketCounts(): Map<string, number>;
   /**
    * Stops taking requests (new ones get 503), waits for those in flight up to `timeoutMs`
