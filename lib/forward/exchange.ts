@@ -31,6 +31,11 @@ function bytesSent(socket: Socket): number {
 const kExchange = Symbol('express-proxy-balancer.exchange');
 type Tagged<T> = T & { [kExchange]?: Exchange };
 
+/** The exchange a worker request belongs to (tagged in onProxyReq). */
+export function exchangeOf(proxyReq: ClientRequest): Exchange | undefined {
+  return (proxyReq as Tagged<ClientRequest>)[kExchange];
+}
+
 function onClientResponseClose(this: Tagged<ServerResponse>): void {
   this[kExchange]?.clientClosed();
 }

@@ -8,13 +8,19 @@ import httpProxy from 'http-proxy';
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Agent } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
-import type { Exchange } from './exchange.js';
+import { exchangeOf, type Exchange } from './exchange.js';
 import type { Worker } from '../core/worker.js';
 import { log } from '../debug.js';
 
-const kExchange = Symbol('express-proxy-balancer.exchange');
 const kUpgrade = Symbol('express-proxy-balancer.upgrade');
-type WithExchange = IncomingMessage & { [kExchange]?: Exchange; [kUpgrade]?: UpgradeHooks };
+type WithUpgrade = IncomingMessage & { [kUpgrade]?: UpgradeHooks };
+
+/**
+ * Per-call options carry their exchange: http-proxy copies them and hands the copy to 'proxyReq'.
+ * Not a property on req, which under Express has had its prototype replaced: adding a property to
+ * such an object is slow.
+ */
+type CallOptions = httpProxy.ServerOptions & { exchange?: Exchange };
 
 export interface UpgradeHooks {
   /** The upgrade request to the worker was created (arm timers, watch for the 101). */
@@ -58,14 +64,18 @@ export class ProxyEngine {
     const passes = this.#proxy as unknown as { webPasses: { name: string }[] };
     passes.webPasses = passes.webPasses.filter((p) => p.name === 'stream');
     if (passes.webPasses.length !== 1) throw new Error('http-proxy: stream pass not found (unsupported version)');
-    this.#proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
-      (req as WithExchange)[kExchange]?.onProxyReq(proxyReq);
-    });
-    this.#proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => {
-      (req as WithExchange)[kExchange]?.onProxyRes(proxyRes);
+    this.#proxy.on(
+      'proxyReq',
+      (proxyReq: ClientRequest, _req: IncomingMessage, _res: ServerResponse, options: CallOptions) => {
+        options.exchange?.onProxyReq(proxyReq);
+      },
+    );
+    // The exchange tagged its worker request in onProxyReq; the response points back to it.
+    this.#proxy.on('proxyRes', (proxyRes: IncomingMessage & { req?: ClientRequest }) => {
+      if (proxyRes.req) exchangeOf(proxyRes.req)?.onProxyRes(proxyRes);
     });
     this.#proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage) => {
-      (req as WithExchange)[kUpgrade]?.onProxyReq(proxyReq);
+      (req as WithUpgrade)[kUpgrade]?.onProxyReq(proxyReq);
     });
     // Last resort only: every call passes its own callback, which suppresses this event.
     this.#proxy.on('error', (err: Error) => {
@@ -88,7 +98,7 @@ export class ProxyEngine {
     headers: IncomingHttpHeaders,
     hooks: UpgradeHooks,
   ): void {
-    (req as WithExchange)[kUpgrade] = hooks;
+    (req as WithUpgrade)[kUpgrade] = hooks;
     const onError = (err: Error): void => {
       hooks.onError(err);
     };
@@ -118,14 +128,16 @@ export class ProxyEngine {
   /** Options for requests to `worker` without a body of ours: built once per worker and agent. */
   readonly #cached = new WeakMap<Worker, { agent: Agent; options: httpProxy.ServerOptions }>();
 
-  #workerOptions(worker: Worker, agent: Agent, body: Readable | undefined): httpProxy.ServerOptions {
-    if (body) return this.#options(engineTarget(worker, agent), body);
-    const hit = this.#cached.get(worker);
-    if (hit?.agent === agent) return hit.options;
-    // http-proxy copies the options it is given per call, so one object can serve every request.
-    const options = this.#options(engineTarget(worker, agent), undefined);
-    this.#cached.set(worker, { agent, options });
-    return options;
+  #workerOptions(worker: Worker, agent: Agent, body: Readable | undefined, exchange: Exchange): CallOptions {
+    if (body) return { ...this.#options(engineTarget(worker, agent), body), exchange };
+    let hit = this.#cached.get(worker);
+    if (hit?.agent !== agent) {
+      hit = { agent, options: this.#options(engineTarget(worker, agent), undefined) };
+      this.#cached.set(worker, hit);
+    }
+    // http-proxy copies the options per call and does not change their target.
+    const { target, secure } = hit.options;
+    return secure === undefined ? { target, agent, exchange } : { target, agent, secure, exchange };
   }
 
   /**
@@ -142,8 +154,7 @@ export class ProxyEngine {
     headers: IncomingHttpHeaders,
     body: Readable | undefined,
   ): void {
-    (req as WithExchange)[kExchange] = exchange;
-    const options = this.#workerOptions(worker, agent, body);
+    const options = this.#workerOptions(worker, agent, body, exchange);
     // http-proxy reads the path and headers from req, synchronously, when it builds the request.
     const url = req.url;
     const original = req.headers;
