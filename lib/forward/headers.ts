@@ -119,8 +119,23 @@ export function responseHeaderList(rawHeaders: readonly string[], extra: readonl
   return out;
 }
 
+/** Node's own slot for headers set so far (`kOutHeaders`), found on the first response; null: not yet looked up. */
+let outHeadersSlot: symbol | undefined | null = null;
+
 /**
- * Writes the response head. When nothing set a header before (plain node:http), the list goes to
+ * True when nothing ever set a header on `res`: only then does writeHead(status, list) send the list
+ * as it is. Not the same as "no header names": a header set and removed leaves an empty map, and
+ * writeHead then applies the list pair by pair. Unknown Node internals count as "set" (the safe path).
+ */
+function noHeaderMap(res: ServerResponse): boolean {
+  if (outHeadersSlot === null) {
+    outHeadersSlot = Object.getOwnPropertySymbols(res).find((s) => s.description === 'kOutHeaders');
+  }
+  return outHeadersSlot !== undefined && (res as unknown as Record<symbol, unknown>)[outHeadersSlot] === null;
+}
+
+/**
+ * Writes the response head. When nothing ever set a header (plain node:http), the list goes to
  * Node as it is, its cheapest path. Otherwise (Express sets X-Powered-By) Node 20's
  * writeHead(status, list) would apply it with setHeader pair by pair, so the last of several
  * Set-Cookie lines would win: the worker's headers replace earlier ones of the same name and
@@ -134,11 +149,11 @@ export function writeResponseHead(
   extra: readonly string[],
 ): void {
   const list = responseHeaderList(rawHeaders, extra);
-  const earlier = res.getHeaderNames();
-  if (earlier.length === 0) {
+  if (noHeaderMap(res)) {
     res.writeHead(status, message, list);
     return;
   }
+  const earlier = res.getHeaderNames();
   for (const name of earlier) {
     for (let i = 0; i < list.length; i += 2) {
       if (list[i]!.length === name.length && list[i]!.toLowerCase() === name) {

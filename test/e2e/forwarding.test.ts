@@ -5,7 +5,7 @@ import express from 'express';
 import type { BalancerConfig, MemberOptions } from '../../lib/index.js';
 import { Upstream } from '../support/upstreams.js';
 import { ProcessGuard } from './helpers/guard.js';
-import { assertIdle, listenProxy, startProxy, type Proxy } from './helpers/proxy.js';
+import { assertIdle, listenProxy, startProxy, type AppKind, type Proxy } from './helpers/proxy.js';
 import { echo, pattern, send, sha256 } from './helpers/client.js';
 import { httpBackend } from './helpers/backends.js';
 import http from 'node:http';
@@ -287,7 +287,7 @@ describe('responses', () => {
   });
 
   const cookies = ['a=1; Path=/', 'b=2; HttpOnly', 'c=3; Max-Age=60; SameSite=Lax'];
-  async function cookieCase(t: TestContext, kind: 'express' | 'node'): Promise<void> {
+  async function cookieCase(t: TestContext, kind: AppKind): Promise<void> {
     const b = await httpBackend((_req, res) => {
       res.setHeader('set-cookie', cookies);
       res.setHeader('link', ['</a>; rel=preload', '</b>; rel=preload']);
@@ -314,6 +314,10 @@ describe('responses', () => {
 
   test('several Set-Cookie headers from the backend all arrive, in order (Express, which sets X-Powered-By first)', async (t) => {
     await cookieCase(t, 'express');
+  });
+
+  test('several Set-Cookie headers from the backend all arrive, in order (node:http, a header set and removed first)', async (t) => {
+    await cookieCase(t, 'node-cleared');
   });
 
   test('GET, HEAD, POST, PUT, DELETE and OPTIONS are forwarded with their bodies', async (t) => {

@@ -13,7 +13,11 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-export type AppKind = 'express' | 'node';
+/**
+ * 'node-cleared': bare node:http whose handler set a header and removed it again before the
+ * middleware (Node then keeps an empty header map, not none).
+ */
+export type AppKind = 'express' | 'node' | 'node-cleared';
 
 /**
  * Runs the middleware in a real app on an ephemeral loopback port: Express 5 with `app.use(mw)`
@@ -28,7 +32,13 @@ export async function startProxy(
   let handler: http.RequestListener;
   if (opts.app) handler = opts.app;
   else if (opts.kind === 'node') handler = (req, res) => mw(req, res);
-  else {
+  else if (opts.kind === 'node-cleared') {
+    handler = (req, res) => {
+      res.setHeader('x-set-then-removed', '1');
+      res.removeHeader('x-set-then-removed');
+      mw(req, res);
+    };
+  } else {
     const app = express();
     app.use(mw);
     handler = app;
