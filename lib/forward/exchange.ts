@@ -1,6 +1,6 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Outcome } from './outcome.js';
+import { codedError, type Outcome } from './outcome.js';
 import { writeResponseHead } from './headers.js';
 import { onClientClose, offClientClose, type ClientCloseWatcher } from './client-close.js';
 import { log } from '../debug.js';
@@ -11,10 +11,6 @@ export interface ExchangeOwner {
   responseExtras(proxyRes: IncomingMessage): readonly string[];
   /** How the attempt ended: called exactly once. */
   settle(outcome: Outcome): void;
-}
-
-function codedError(message: string, code: string): Error {
-  return Object.assign(new Error(message), { code });
 }
 
 /**

@@ -162,10 +162,7 @@ export function writeResponseHead(
       }
     }
   }
-  for (let i = 0; i < list.length; i += 2) {
-    const name = list[i]!;
-    if (res.hasHeader(name)) res.appendHeader(name, list[i + 1]!);
-    else res.setHeader(name, list[i + 1]!);
-  }
+  // appendHeader sets a name not set yet and adds a line to one that is.
+  for (let i = 0; i < list.length; i += 2) res.appendHeader(list[i]!, list[i + 1]!);
   res.writeHead(status, message);
 }

@@ -5,7 +5,8 @@
  * filtering happen before anything reaches the client.
  */
 import httpProxy from 'http-proxy';
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Agent } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import { exchangeOf, type Exchange } from './exchange.js';
@@ -16,9 +17,8 @@ const kUpgrade = Symbol('express-proxy-balancer.upgrade');
 type WithUpgrade = IncomingMessage & { [kUpgrade]?: UpgradeHooks };
 
 /**
- * Per-call options carry their exchange: http-proxy copies them and hands the copy to 'proxyReq'.
- * Not a property on req, which under Express has had its prototype replaced: adding a property to
- * such an object is slow.
+ * Per-call options carry their exchange: http-proxy copies them and hands the copy to 'proxyReq',
+ * so no property has to be added to req (whose prototype Express has replaced).
  */
 type CallOptions = httpProxy.ServerOptions & { exchange?: Exchange };
 
@@ -29,27 +29,20 @@ export interface UpgradeHooks {
   onError(err: Error): void;
 }
 
-export interface EngineTarget {
+/** http-proxy's target for a worker (url.parse-style fields, which is what http-proxy 1.18 reads). */
+interface Target {
   protocol: 'http:' | 'https:';
-  /** Host name or address, IPv6 without brackets. */
   hostname: string;
-  port: number;
-  /** Worker base path ("" for none). */
-  basePath: string;
-  agent: Agent;
-  /** Verify TLS certificates (https only). */
-  secure: boolean;
+  port: string;
+  path: string;
 }
 
-/** The target for `worker`, with the agent that carries the connection. */
-export function engineTarget(worker: Worker, agent: Agent): EngineTarget {
+function targetOf(worker: Worker): Target {
   return {
     protocol: worker.secure ? 'https:' : 'http:',
     hostname: worker.address,
-    port: worker.port,
-    basePath: worker.basePath,
-    agent,
-    secure: worker.tls?.rejectUnauthorized ?? true,
+    port: String(worker.port),
+    path: worker.basePath,
   };
 }
 
@@ -86,14 +79,15 @@ export class ProxyEngine {
   }
 
   /**
-   * Proxies a WebSocket handshake and then the two sockets. `target.agent` must hand out the
-   * already connected worker socket (see forward/preconnect.ts) so connect failures never reach here.
+   * Proxies a WebSocket handshake and then the two sockets. `agent` must hand out the already
+   * connected worker socket (see forward/preconnect.ts) so connect failures never reach here.
    */
   sendUpgrade(
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    target: EngineTarget,
+    worker: Worker,
+    agent: Agent,
     path: string,
     headers: IncomingHttpHeaders,
     hooks: UpgradeHooks,
@@ -102,8 +96,9 @@ export class ProxyEngine {
     const onError = (err: Error): void => {
       hooks.onError(err);
     };
-    const failed = withRequestAs(req, path, headers, () => {
-      this.#proxy.ws(req, socket, head, this.#options(target, undefined), onError);
+    const failed = this.#dispatch(req, path, headers, this.#callOptions(worker, agent, undefined), onError, {
+      socket,
+      head,
     });
     if (failed) {
       onError(failed);
@@ -111,33 +106,19 @@ export class ProxyEngine {
     }
   }
 
-  #options(target: EngineTarget, body: Readable | undefined): httpProxy.ServerOptions {
-    return {
-      target: {
-        protocol: target.protocol,
-        hostname: target.hostname,
-        port: String(target.port),
-        path: target.basePath,
-      },
-      agent: target.agent,
-      ...(target.protocol === 'https:' && { secure: target.secure }),
-      ...(body && { buffer: body }),
-    };
-  }
+  /** http-proxy's target per worker, built once: http-proxy copies the options per call and leaves the target alone. */
+  readonly #targets = new WeakMap<Worker, Target>();
 
-  /** Options for requests to `worker` without a body of ours: built once per worker and agent. */
-  readonly #cached = new WeakMap<Worker, { agent: Agent; options: httpProxy.ServerOptions }>();
-
-  #workerOptions(worker: Worker, agent: Agent, body: Readable | undefined, exchange: Exchange): CallOptions {
-    if (body) return { ...this.#options(engineTarget(worker, agent), body), exchange };
-    let hit = this.#cached.get(worker);
-    if (hit?.agent !== agent) {
-      hit = { agent, options: this.#options(engineTarget(worker, agent), undefined) };
-      this.#cached.set(worker, hit);
+  #callOptions(worker: Worker, agent: Agent, body: Readable | undefined, exchange?: Exchange): CallOptions {
+    let target = this.#targets.get(worker);
+    if (!target) {
+      target = targetOf(worker);
+      this.#targets.set(worker, target);
     }
-    // http-proxy copies the options per call and does not change their target.
-    const { target, secure } = hit.options;
-    return secure === undefined ? { target, agent, exchange } : { target, agent, secure, exchange };
+    const options: CallOptions = { target, agent, exchange };
+    if (worker.secure) options.secure = worker.tls?.rejectUnauthorized ?? true;
+    if (body) options.buffer = body;
+    return options;
   }
 
   /**
@@ -154,48 +135,37 @@ export class ProxyEngine {
     headers: IncomingHttpHeaders,
     body: Readable | undefined,
   ): void {
-    const options = this.#workerOptions(worker, agent, body, exchange);
-    // http-proxy reads the path and headers from req, synchronously, when it builds the request.
+    const options = this.#callOptions(worker, agent, body, exchange);
+    const failed = this.#dispatch(req, path, headers, options, exchange.onError, res);
+    if (failed) exchange.onError(failed);
+  }
+
+  /**
+   * Calls http-proxy while `req` shows the worker-side path and headers (it reads both,
+   * synchronously, when it builds the outgoing request); the app keeps seeing its own. Returns what
+   * http-proxy threw (it throws for request options Node refuses). No closure: this runs per request.
+   */
+  #dispatch(
+    req: IncomingMessage,
+    path: string,
+    headers: IncomingHttpHeaders,
+    options: CallOptions,
+    onError: (err: Error) => void,
+    client: ServerResponse | { socket: Duplex; head: Buffer },
+  ): Error | undefined {
     const url = req.url;
     const original = req.headers;
     req.url = path;
     req.headers = headers;
-    let failed: Error | undefined;
     try {
-      this.#proxy.web(req, res, options, exchange.onError);
+      if (client instanceof ServerResponse) this.#proxy.web(req, client, options, onError);
+      else this.#proxy.ws(req, client.socket, client.head, options, onError);
+      return undefined;
     } catch (err) {
-      // http-proxy throws for request options Node refuses.
-      failed = err as Error;
+      return err as Error;
     } finally {
       req.url = url;
       req.headers = original;
     }
-    if (failed) exchange.onError(failed);
-  }
-}
-
-/**
- * Runs `fn` while `req` shows the worker-side path and headers: http-proxy reads both
- * synchronously when it builds the outgoing request, and the app keeps seeing its own.
- * Returns what `fn` threw (http-proxy throws for request options Node refuses).
- */
-function withRequestAs(
-  req: IncomingMessage,
-  path: string,
-  headers: IncomingHttpHeaders,
-  fn: () => void,
-): Error | undefined {
-  const url = req.url;
-  const original = req.headers;
-  req.url = path;
-  req.headers = headers;
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    return err as Error;
-  } finally {
-    req.url = url;
-    req.headers = original;
   }
 }

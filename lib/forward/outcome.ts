@@ -17,3 +17,8 @@ export type Outcome =
   | { kind: 'completed'; status: number; transferred: number; read: number }
   /** A response started but did not finish (worker died or timed out mid-body, or the client left). */
   | { kind: 'truncated'; status: number; timedOut: boolean; transferred: number; read: number };
+
+/** The errors the balancer raises itself for its timers, coded like Node's socket errors. */
+export function codedError(message: 'connect timeout' | 'worker response timeout', code: string): Error {
+  return Object.assign(new Error(message), { code });
+}

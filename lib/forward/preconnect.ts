@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import http from 'node:http';
 import https from 'node:https';
 import type { Worker } from '../core/worker.js';
+import { codedError } from './outcome.js';
 
 /**
  * Opens a connection to a worker before anything of the client's is handed over, so a refused or
@@ -26,7 +27,7 @@ export function preconnect(worker: Worker): Promise<net.Socket | Error> {
         })
       : net.connect({ host, port });
     const timer = setTimeout(() => {
-      socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ECONNECTTIMEOUT' }));
+      socket.destroy(codedError('connect timeout', 'ECONNECTTIMEOUT'));
     }, worker.connectTimeoutMs);
     const done = (result: net.Socket | Error): void => {
       clearTimeout(timer);

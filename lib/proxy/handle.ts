@@ -47,16 +47,30 @@ export function handleRequest(
   const { ctx, hit } = beginRequest(balancer, req);
   const plan = readBody(req, global.replayBufferBytes, global.bodyTimeoutMs);
   if (!(plan instanceof Promise)) {
-    if (admitted(global, req, res, plan)) new RequestRun(deps, balancer, path, req, res, ctx, hit, plan).start();
+    run(deps, balancer, path, req, res, ctx, hit, plan);
     return;
   }
   plan
     .then((p) => {
-      if (admitted(global, req, res, p)) new RequestRun(deps, balancer, path, req, res, ctx, hit, p).start();
+      run(deps, balancer, path, req, res, ctx, hit, p);
     })
     .catch((err: unknown) => {
       internalError(global, req, res, err);
     });
+}
+
+/** Runs the request's attempts once its body plan is known (a module function: no closure per request). */
+function run(
+  deps: HandlerDeps,
+  balancer: Balancer,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  hit: StickyHit | undefined,
+  plan: BodyPlan,
+): void {
+  if (admitted(deps.global, req, res, plan)) new RequestRun(deps, balancer, path, req, res, ctx, hit, plan).start();
 }
 
 /** False (and answered) when the body was lost, already read, or too slow to arrive. */
@@ -240,10 +254,9 @@ function refuse(
   balancer: Balancer,
   req: IncomingMessage,
   res: ServerResponse,
-  sel: Selection,
+  sel: Extract<Selection, { worker: undefined }>,
   hit: StickyHit | undefined,
 ): void {
-  if (sel.worker) return;
   if (sel.reason === 'route-unavailable') {
     respondError(
       global,

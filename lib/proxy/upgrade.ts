@@ -3,11 +3,10 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Balancer } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
-import type { Outcome } from '../forward/outcome.js';
+import { codedError, type Outcome } from '../forward/outcome.js';
 import type { HandlerDeps } from './handle.js';
 import { outgoingHeaders } from '../forward/headers.js';
 import { preconnect, oneSocketAgent } from '../forward/preconnect.js';
-import { engineTarget } from '../forward/http-proxy.js';
 import { beginRequest, selectWaiting } from './select-wait.js';
 import { log } from '../debug.js';
 
@@ -104,7 +103,8 @@ function bridge(
     req,
     socket,
     head,
-    engineTarget(worker, oneSocketAgent(conn, worker.secure)),
+    worker,
+    oneSocketAgent(conn, worker.secure),
     path,
     outgoingHeaders(req, {
       host: global.preserveHost ? undefined : worker.host,
@@ -116,7 +116,7 @@ function bridge(
       onProxyReq(proxyReq) {
         proxyReq.setTimeout(worker.timeoutMs, () => {
           timedOut = true;
-          proxyReq.destroy(Object.assign(new Error('worker response timeout'), { code: 'ETIMEDOUT' }));
+          proxyReq.destroy(codedError('worker response timeout', 'ETIMEDOUT'));
         });
         proxyReq.once('response', (res: IncomingMessage) => (status = res.statusCode ?? 0));
         proxyReq.once('upgrade', () => {
