@@ -15,10 +15,21 @@
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setTimeout as delay } from 'node:timers/promises';
+import {
+  BENCH,
+  CLK_TCK,
+  ROOT,
+  RESULTS_DIR,
+  RUN_DIR,
+  ensureBuilt,
+  median,
+  readStat,
+  sleep,
+  stamp,
+  which,
+} from './lib/common.mjs';
+import { httpGet, prepareNginx } from './lib/backends.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const opt = (name, def) => {
   const i = args.indexOf(`--${name}`);
@@ -29,14 +40,6 @@ const blocks = Number(opt('blocks', 4));
 const rounds = Number(opt('rounds', 8));
 const burst = Number(opt('burst', 1));
 const tag = opt('tag', '');
-const which = (cmd) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 if (!which('wrk') || !which('taskset')) {
   console.error('bench:alternate needs wrk and taskset (apt-get install wrk util-linux)');
   process.exit(2);
@@ -59,9 +62,8 @@ if (!TARGETS) {
   process.exit(2);
 }
 
-const runDir = path.join(here, '.run', 'alternate');
+const runDir = path.join(RUN_DIR, 'alternate');
 fs.rmSync(runDir, { recursive: true, force: true });
-fs.mkdirSync(runDir, { recursive: true });
 const backendPorts = [19401, 19402, 19403, 19404];
 const children = [];
 const stopAll = () => {
@@ -72,42 +74,37 @@ process.on('SIGINT', () => process.exit(130));
 
 function startBackends() {
   if (which('nginx')) {
-    const servers = backendPorts
-      .map((p) => `server { listen 127.0.0.1:${p}; location / { return 200 "${'a'.repeat(99)}\\n"; } }`)
-      .join('\n');
-    const conf = `worker_processes 1; daemon off; pid ${runDir}/nginx.pid; error_log ${runDir}/error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_timeout 65s; keepalive_requests 1000000; ${servers} }`;
-    fs.writeFileSync(path.join(runDir, 'nginx.conf'), conf);
-    return spawn('taskset', ['-c', '0', 'nginx', '-c', path.join(runDir, 'nginx.conf'), '-p', runDir], {
-      stdio: 'ignore',
-    });
+    return spawn('taskset', ['-c', '0', 'nginx', ...prepareNginx(runDir, backendPorts)], { stdio: 'ignore' });
   }
-  return spawn('taskset', ['-c', '0', process.execPath, path.join(here, 'backends.mjs')], {
+  fs.mkdirSync(runDir, { recursive: true });
+  return spawn('taskset', ['-c', '0', process.execPath, path.join(BENCH, 'backends.mjs')], {
     env: { ...process.env, BACKEND_PORTS: backendPorts.join(',') },
     stdio: 'ignore',
   });
 }
 
 const cpuSeconds = (pid) => {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
+  const st = readStat(pid);
+  return (st.utime + st.stime) / CLK_TCK;
 };
+
+/** Polls GET / until 200 (a fresh process on `port`), at most 30 s. */
+async function waitFor200(port) {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(100)) {
+    if ((await httpGet(port, '/')).status === 200) return;
+  }
+  throw new Error(`nothing answers 200 on 127.0.0.1:${port}`);
+}
 const wrk = (port, seconds) =>
   execFileSync('taskset', ['-c', '0', 'wrk', '-t1', '-c50', `-d${seconds}s`, `http://127.0.0.1:${port}/`], {
     encoding: 'utf8',
   });
-const median = (a) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const topQuartile = (a) => median([...a].sort((x, y) => y - x).slice(0, Math.ceil(a.length / 4)));
 
 async function main() {
-  if (!fs.existsSync(path.join(here, '..', 'dist', 'esm', 'index.js'))) {
-    execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
-  }
+  await ensureBuilt();
   children.push(startBackends());
+  for (const p of backendPorts) await waitFor200(p);
   const BACKENDS = backendPorts.map((p) => `http://127.0.0.1:${p}`).join(',');
   const targets = TARGETS.map(([id]) => ({ id, values: [] }));
   // Blocks: all targets restarted, in a start order rotated by one, on new ports. Where a process
@@ -117,14 +114,14 @@ async function main() {
       const k = (i + b) % TARGETS.length;
       const [, script, arg] = TARGETS[k];
       const port = 19420 + ((b * TARGETS.length + i) % 60);
-      const p = spawn('taskset', ['-c', '1', process.execPath, path.join(here, '..', script), arg], {
+      const p = spawn('taskset', ['-c', '1', process.execPath, path.join(ROOT, script), arg], {
         env: { ...process.env, PORT: String(port), BACKENDS, NODE_ENV: 'production' },
         stdio: 'ignore',
       });
       children.push(p);
       return { target: targets[k], port, p };
     });
-    await delay(5000);
+    for (const x of running) await waitFor200(x.port);
     for (const x of running) wrk(x.port, 2); // warm-up, discarded
     for (let r = 0; r < rounds; r++) {
       // Rotated each round, so no target always follows the same one.
@@ -137,12 +134,13 @@ async function main() {
       }
     }
     for (const x of running) x.p.kill('SIGTERM');
-    await delay(500);
+    await sleep(500);
   }
   stopAll();
   const floor = targets[0];
+  const date = new Date().toISOString();
   const lines = [
-    `# Alternating bursts — ${host} host — ${new Date().toISOString()}`,
+    `# Alternating bursts — ${host} host — ${date}`,
     '',
     `- command: \`npm run bench:alternate -- ${args.join(' ')}\``,
     `- ${blocks} blocks (targets restarted, start order rotated) × ${rounds} rounds × ${burst}-s wrk -t1 -c50 bursts per target, order rotated each round; targets all running, pinned to CPU 1; wrk and backends on CPU 0`,
@@ -160,11 +158,7 @@ async function main() {
   lines.push('', 'Every burst (req per CPU-s):', '');
   for (const t of targets) lines.push(`- ${t.id}: ${t.values.map((v) => v.toFixed(0)).join(' ')}`);
   const md = lines.join('\n') + '\n';
-  const file = path.join(
-    here,
-    'results',
-    `${new Date().toISOString().replace(/:/g, '-').replace(/\..*/, 'Z')}-alternate-${host}${tag ? `-${tag}` : ''}.md`,
-  );
+  const file = path.join(RESULTS_DIR, `${stamp(date)}-alternate-${host}${tag ? `-${tag}` : ''}.md`);
   fs.writeFileSync(file, md);
   process.stdout.write(md + `\nwrote ${path.relative(process.cwd(), file)}\n`);
 }

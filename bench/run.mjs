@@ -21,7 +21,8 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { BODY_BYTES, BIG_BYTES, BIG_PATH, backendBody, bigBody } from './lib/body.mjs';
+import { BODY_BYTES, BIG_BYTES, BIG_PATH, backendBody } from './lib/body.mjs';
+import { httpGet, prepareNginx } from './lib/backends.mjs';
 import {
   BENCH,
   DIST_ENTRY,
@@ -317,19 +318,6 @@ const tailLog = (file, n = 15) => {
 };
 
 // ------------------------------------------------------------------ http helpers
-function httpGet(port, urlPath, agent) {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent, timeout: 3000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => resolve({ status: 0, error: err.message }));
-  });
-}
-
 function portInUse(port) {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
@@ -477,54 +465,11 @@ function runLoad(port, urlPath, scenario, seconds) {
 }
 
 // ------------------------------------------------------------------ backends
-function nginxConf(dir) {
-  const servers = cfg.backendPorts
-    .map(
-      (p) => `    server {
-        listen 127.0.0.1:${p};
-        location / { return 200 '${backendBody(p)}'; }
-        location ~ big64k { root ${dir}; try_files /big64k.bin =404; }
-    }`,
-    )
-    .join('\n');
-  return `daemon off;
-master_process on;
-user nobody nogroup;
-worker_processes 1;
-worker_rlimit_nofile 16384;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    default_type text/plain;
-    keepalive_timeout 65;
-    keepalive_requests 1000000;
-    client_body_temp_path ${dir}/body;
-    proxy_temp_path ${dir}/proxy;
-    fastcgi_temp_path ${dir}/fastcgi;
-    uwsgi_temp_path ${dir}/uwsgi;
-    scgi_temp_path ${dir}/scgi;
-${servers}
-}
-`;
-}
-
 async function startBackends() {
   let child;
   if (cfg.backend === 'nginx') {
-    const dir = path.join(RUN_DIR, 'nginx-backends');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'big64k.bin'), bigBody());
-    const conf = path.join(dir, 'nginx.conf');
-    fs.writeFileSync(conf, nginxConf(dir));
-    child = startProcess(
-      'backends-nginx',
-      'nginx',
-      ['-p', `${dir}/`, '-e', path.join(dir, 'error.log'), '-c', conf],
-      {},
-      cfg.loadCpu,
-    );
+    const args = prepareNginx(path.join(RUN_DIR, 'nginx-backends'), cfg.backendPorts);
+    child = startProcess('backends-nginx', 'nginx', args, {}, cfg.loadCpu);
   } else if (cfg.backend === 'node') {
     child = startProcess(
       'backends-node',
