@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, type Writable } from 'node:stream';
 
 /**
  * How a request body is forwarded. Bodies up to the replay limit are read first (as nginx's
@@ -69,8 +69,24 @@ export function readBody(req: IncomingMessage, limit: number, idleMs: number): P
   });
 }
 
-/** A fresh stream of the body for one attempt; undefined = let the engine read the request itself. */
-export function bodyStream(plan: BodyPlan, req: IncomingMessage): Readable | undefined {
+/** What the engine pipes into the worker request (http-proxy's `buffer` option). */
+export interface BodySource {
+  pipe(dest: Writable): unknown;
+}
+
+/**
+ * A request without a body ends the worker request at once. Letting the engine pipe `req` instead
+ * would add and remove half a dozen listeners per request only to forward an end.
+ */
+const EMPTY_BODY: BodySource = {
+  pipe(dest: Writable): Writable {
+    return dest.end();
+  },
+};
+
+/** A fresh source of the body for one attempt; undefined = let the engine read the request itself. */
+export function bodyStream(plan: BodyPlan, req: IncomingMessage): BodySource | undefined {
+  if (plan.kind === 'none') return EMPTY_BODY;
   if (plan.kind === 'buffered') return Readable.from(plan.chunks, { objectMode: false });
   if (plan.kind === 'streaming') {
     const out = new PassThrough();

@@ -8,7 +8,8 @@ import httpProxy from 'http-proxy';
 import { ServerResponse } from 'node:http';
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Agent } from 'node:http';
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import type { BodySource } from './body.js';
 import { exchangeOf, type Exchange } from './exchange.js';
 import type { Worker } from '../core/worker.js';
 import { log } from '../debug.js';
@@ -20,7 +21,11 @@ type WithUpgrade = IncomingMessage & { [kUpgrade]?: UpgradeHooks };
  * Per-call options carry their exchange: http-proxy copies them and hands the copy to 'proxyReq',
  * so no property has to be added to req (whose prototype Express has replaced).
  */
-type CallOptions = httpProxy.ServerOptions & { exchange?: Exchange };
+type CallOptions = Omit<httpProxy.ServerOptions, 'buffer'> & {
+  exchange?: Exchange;
+  /** http-proxy's `buffer`: it only calls pipe() on it, so any BodySource will do. */
+  buffer?: BodySource;
+};
 
 export interface UpgradeHooks {
   /** The upgrade request to the worker was created (arm timers, watch for the 101). */
@@ -109,7 +114,7 @@ export class ProxyEngine {
   /** http-proxy's target per worker, built once: http-proxy copies the options per call and leaves the target alone. */
   readonly #targets = new WeakMap<Worker, Target>();
 
-  #callOptions(worker: Worker, agent: Agent, body: Readable | undefined, exchange?: Exchange): CallOptions {
+  #callOptions(worker: Worker, agent: Agent, body: BodySource | undefined, exchange?: Exchange): CallOptions {
     let target = this.#targets.get(worker);
     if (!target) {
       target = targetOf(worker);
@@ -133,7 +138,7 @@ export class ProxyEngine {
     agent: Agent,
     path: string,
     headers: IncomingHttpHeaders,
-    body: Readable | undefined,
+    body: BodySource | undefined,
   ): void {
     const options = this.#callOptions(worker, agent, body, exchange);
     const failed = this.#dispatch(req, path, headers, options, exchange.onError, res);
@@ -158,8 +163,8 @@ export class ProxyEngine {
     req.url = path;
     req.headers = headers;
     try {
-      if (client instanceof ServerResponse) this.#proxy.web(req, client, options, onError);
-      else this.#proxy.ws(req, client.socket, client.head, options, onError);
+      if (client instanceof ServerResponse) this.#proxy.web(req, client, options as httpProxy.ServerOptions, onError);
+      else this.#proxy.ws(req, client.socket, client.head, options as httpProxy.ServerOptions, onError);
       return undefined;
     } catch (err) {
       return err as Error;
