@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { PassThrough, Readable, type Writable } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 
 /**
  * How a request body is forwarded. Bodies up to the replay limit are read first (as nginx's
@@ -84,10 +84,25 @@ const EMPTY_BODY: BodySource = {
   },
 };
 
+/**
+ * A body already in memory (at most the replay limit), written straight into the worker request:
+ * no Readable and no pipe() per attempt. The worker request buffers what the socket does not take.
+ */
+class BufferedBody implements BodySource {
+  constructor(readonly chunks: readonly Buffer[]) {}
+
+  pipe(dest: Writable): Writable {
+    const { chunks } = this;
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) dest.write(chunks[i]);
+    return last >= 0 ? dest.end(chunks[last]) : dest.end();
+  }
+}
+
 /** A fresh source of the body for one attempt; undefined = let the engine read the request itself. */
 export function bodyStream(plan: BodyPlan, req: IncomingMessage): BodySource | undefined {
   if (plan.kind === 'none') return EMPTY_BODY;
-  if (plan.kind === 'buffered') return Readable.from(plan.chunks, { objectMode: false });
+  if (plan.kind === 'buffered') return new BufferedBody(plan.chunks);
   if (plan.kind === 'streaming') {
     const out = new PassThrough();
     for (const c of plan.prefix) out.write(c);
