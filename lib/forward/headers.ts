@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus the ones a proxy must not pass on. */
 const HOP_BY_HOP = new Set([
@@ -119,6 +120,10 @@ export function responseHeaderList(rawHeaders: readonly string[], extra: readonl
   return out;
 }
 
+// Only compared with res.writeHead, never called unbound.
+// eslint-disable-next-line @typescript-eslint/unbound-method
+const nodeWriteHead = ServerResponse.prototype.writeHead;
+
 /** Node's own slot for headers set so far (`kOutHeaders`), found on the first response; null: not yet looked up. */
 let outHeadersSlot: symbol | undefined | null = null;
 
@@ -135,8 +140,8 @@ function noHeaderMap(res: ServerResponse): boolean {
 }
 
 /**
- * Writes the response head. When nothing ever set a header (plain node:http), the list goes to
- * Node as it is, its cheapest path. Otherwise (Express sets X-Powered-By) Node 20's
+ * Writes the response head. When nothing ever set a header (plain node:http) and writeHead is
+ * Node's own, the list goes to Node as it is, its cheapest path. Otherwise (Express sets X-Powered-By) Node 20's
  * writeHead(status, list) would apply it with setHeader pair by pair, so the last of several
  * Set-Cookie lines would win: the worker's headers replace earlier ones of the same name and
  * repeated names are appended instead.
@@ -149,7 +154,9 @@ export function writeResponseHead(
   extra: readonly string[],
 ): void {
   const list = responseHeaderList(rawHeaders, extra);
-  if (noHeaderMap(res)) {
+  // A wrapped writeHead (on-headers before 1.1.0, as morgan 1.10.0 pins) may read a list as
+  // [name, value] pairs: it gets no list.
+  if (res.writeHead === nodeWriteHead && noHeaderMap(res)) {
     res.writeHead(status, message, list);
     return;
   }

@@ -6,7 +6,7 @@ import type { BalancerConfig, MemberOptions } from '../../lib/index.js';
 import { Upstream } from '../support/upstreams.js';
 import { ProcessGuard } from './helpers/guard.js';
 import { assertIdle, listenProxy, startProxy, type AppKind, type Proxy } from './helpers/proxy.js';
-import { echo, pattern, send, sha256 } from './helpers/client.js';
+import { echo, pattern, send, sha256, type Result } from './helpers/client.js';
 import { httpBackend } from './helpers/backends.js';
 import http from 'node:http';
 import { balancer } from '../../lib/index.js';
@@ -287,7 +287,7 @@ describe('responses', () => {
   });
 
   const cookies = ['a=1; Path=/', 'b=2; HttpOnly', 'c=3; Max-Age=60; SameSite=Lax'];
-  async function cookieCase(t: TestContext, kind: AppKind): Promise<void> {
+  async function cookieCase(t: TestContext, kind: AppKind): Promise<Result> {
     const b = await httpBackend((_req, res) => {
       res.setHeader('set-cookie', cookies);
       res.setHeader('link', ['</a>; rel=preload', '</b>; rel=preload']);
@@ -306,6 +306,7 @@ describe('responses', () => {
     assert.deepEqual(raw, cookies, 'three separate Set-Cookie lines, never folded');
     assert.equal(r.headers.link, '</a>; rel=preload, </b>; rel=preload');
     await assertIdle(p.mw);
+    return r;
   }
 
   test('several Set-Cookie headers from the backend all arrive, in order (bare node:http)', async (t) => {
@@ -318,6 +319,16 @@ describe('responses', () => {
 
   test('several Set-Cookie headers from the backend all arrive, in order (node:http, a header set and removed first)', async (t) => {
     await cookieCase(t, 'node-cleared');
+  });
+
+  test('several Set-Cookie headers from the backend all arrive, in order (node:http, writeHead wrapped by on-headers)', async (t) => {
+    const r = await cookieCase(t, 'node-on-headers');
+    assert.equal(r.headers['x-response-time'], '1ms', "the wrapper's listener still adds its header");
+  });
+
+  test('several Set-Cookie headers from the backend all arrive, in order (node:http, writeHead wrapped to read [name, value] pairs)', async (t) => {
+    const r = await cookieCase(t, 'node-pairs-writehead');
+    assert.equal(r.headers['x-response-time'], '1ms');
   });
 
   test('GET, HEAD, POST, PUT, DELETE and OPTIONS are forwarded with their bodies', async (t) => {

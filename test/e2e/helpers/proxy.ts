@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
 import express from 'express';
 import { balancer } from '../../../lib/index.js';
 import type { BalancerConfig, BalancerMiddleware } from '../../../lib/index.js';
@@ -13,11 +14,32 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
+/** The real on-headers, which morgan, compression and response-time use to wrap res.writeHead. */
+const onHeaders = createRequire(import.meta.url)('on-headers') as (
+  res: http.ServerResponse,
+  listener: (this: http.ServerResponse) => void,
+) => void;
+
 /**
  * 'node-cleared': bare node:http whose handler set a header and removed it again before the
  * middleware (Node then keeps an empty header map, not none).
+ * 'node-on-headers': bare node:http whose handler wrapped res.writeHead with on-headers (as morgan
+ * or response-time do); its listener sets X-Response-Time.
+ * 'node-pairs-writehead': bare node:http whose writeHead wrapper reads a headers array as
+ * [name, value] pairs only, as on-headers did before 1.1.0 (morgan 1.10.0 still pins it).
  */
-export type AppKind = 'express' | 'node' | 'node-cleared';
+export type AppKind = 'express' | 'node' | 'node-cleared' | 'node-on-headers' | 'node-pairs-writehead';
+
+/** writeHead wrapped the way on-headers 1.0.x did it: an array argument is taken as [name, value] pairs. */
+function wrapWriteHeadPairsOnly(res: http.ServerResponse): void {
+  const original = res.writeHead.bind(res) as (status: number, message?: string) => http.ServerResponse;
+  res.writeHead = function (this: http.ServerResponse, status: number, ...rest: unknown[]) {
+    const headers = typeof rest[0] === 'string' ? rest[1] : rest[0];
+    if (Array.isArray(headers)) for (const pair of headers as string[][]) this.setHeader(pair[0]!, pair[1]!);
+    this.setHeader('x-response-time', '1ms');
+    return typeof rest[0] === 'string' ? original(status, rest[0]) : original(status);
+  };
+}
 
 /**
  * Runs the middleware in a real app on an ephemeral loopback port: Express 5 with `app.use(mw)`
@@ -36,6 +58,18 @@ export async function startProxy(
     handler = (req, res) => {
       res.setHeader('x-set-then-removed', '1');
       res.removeHeader('x-set-then-removed');
+      mw(req, res);
+    };
+  } else if (opts.kind === 'node-on-headers') {
+    handler = (req, res) => {
+      onHeaders(res, function () {
+        this.setHeader('x-response-time', '1ms');
+      });
+      mw(req, res);
+    };
+  } else if (opts.kind === 'node-pairs-writehead') {
+    handler = (req, res) => {
+      wrapWriteHeadPairsOnly(res);
       mw(req, res);
     };
   } else {
