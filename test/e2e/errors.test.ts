@@ -61,7 +61,9 @@ describe('timeouts', () => {
     const r = await send(p.base, '/app/slow');
     assert.equal(r.status, 504);
     assert.equal(errors[0]?.error.code, 'ERR_WORKER_TIMEOUT');
-    assert.ok(Date.now() - started < 2000, 'answered around the 200 ms timeout');
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 200, `not before the 200 ms timeout (${elapsed} ms)`);
+    assert.ok(elapsed < 2000, 'answered around the 200 ms timeout');
     assert.equal(a!.hits.length, 1);
     assert.equal(b!.hits.length, 0);
     assert.deepEqual(inError(p), [false, false]);
@@ -96,6 +98,65 @@ describe('timeouts', () => {
     assert.deepEqual(inError(p), [true]);
     await assertIdle(p.mw);
     assert.ok(await eventually(() => b.sockets.size === 0), 'the stalled worker connection was closed');
+  });
+
+  test('the timeout is for the next byte: a body in pieces, each gap under it, arrives whole after several timeouts', async (t) => {
+    const pieces = 8;
+    const b = await raw(t, (s) => {
+      onRequestHead(s, () => {
+        s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${pieces}\r\n\r\n`);
+        let sent = 0;
+        const timer = setInterval(() => {
+          s.write(String(sent % 10));
+          if (++sent === pieces) clearInterval(timer);
+        }, 90);
+        s.on('close', () => clearInterval(timer));
+      });
+    });
+    const { p, errors } = await setup(t, [{ url: b.url, timeout: 250 }], { failontimeout: true });
+    const started = Date.now();
+    const r = await send(p.base, '/app/pieces');
+    assert.ok(Date.now() - started > 500, 'the whole response took longer than two timeouts');
+    assert.equal(r.status, 200);
+    assert.equal(r.complete, true);
+    assert.equal(r.body.toString(), '01234567');
+    assert.deepEqual(errors, []);
+    assert.deepEqual(inError(p), [false]);
+    await assertIdle(p.mw);
+  });
+
+  test('a streamed upload that keeps flowing for longer than the timeout is not timed out', async (t) => {
+    let received = 0;
+    const b = await httpBackend((req, res) => {
+      req.on('data', (d: Buffer) => (received += d.length));
+      req.on('end', () => res.end(`got ${received}`));
+    });
+    t.after(() => b.close());
+    const { p, errors } = await setup(t, [{ url: b.url, timeout: 250 }], {}, { replayBufferBytes: 1024 });
+    const piece = pattern(4096, 3);
+    const pieces = 8;
+    const started = Date.now();
+    const r = await send(p.base, '/app/upload', {
+      method: 'POST',
+      headers: { 'content-length': piece.length * pieces },
+      keepOpen: true,
+      onRequest: (req) => {
+        let sent = 0;
+        const timer = setInterval(() => {
+          sent++;
+          if (sent === pieces) {
+            clearInterval(timer);
+            req.end(piece);
+          } else req.write(piece);
+        }, 90);
+        req.on('close', () => clearInterval(timer));
+      },
+    });
+    assert.ok(Date.now() - started > 500, 'the upload took longer than two timeouts');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), `got ${piece.length * pieces}`);
+    assert.deepEqual(errors, []);
+    await assertIdle(p.mw);
   });
 
   test('connect timeout (member connectiontimeout) fails over and marks the member', async (t) => {
