@@ -99,17 +99,17 @@ class BufferedBody implements BodySource {
   }
 }
 
-/** A fresh source of the body for one attempt; undefined = let the engine read the request itself. */
-export function bodyStream(plan: BodyPlan, req: IncomingMessage): BodySource | undefined {
+/** The plans a request is forwarded with; the others are answered before any attempt. */
+export type ForwardedPlan = Extract<BodyPlan, { kind: 'none' | 'buffered' | 'streaming' }>;
+
+/** A fresh source of the body for one attempt. */
+export function bodyStream(plan: ForwardedPlan, req: IncomingMessage): BodySource {
   if (plan.kind === 'none') return EMPTY_BODY;
   if (plan.kind === 'buffered') return new BufferedBody(plan.chunks);
-  if (plan.kind === 'streaming') {
-    const out = new PassThrough();
-    for (const c of plan.prefix) out.write(c);
-    req.pipe(out);
-    return out;
-  }
-  return undefined;
+  const out = new PassThrough();
+  for (const c of plan.prefix) out.write(c);
+  req.pipe(out);
+  return out;
 }
 
 /** True if the body can be sent again to another worker. */

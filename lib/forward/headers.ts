@@ -141,10 +141,10 @@ function noHeaderMap(res: ServerResponse): boolean {
 
 /**
  * Writes the response head. When nothing ever set a header (plain node:http) and writeHead is
- * Node's own, the list goes to Node as it is, its cheapest path. Otherwise (Express sets X-Powered-By) Node 20's
- * writeHead(status, list) would apply it with setHeader pair by pair, so the last of several
- * Set-Cookie lines would win: the worker's headers replace earlier ones of the same name and
- * repeated names are appended instead.
+ * Node's own, the list goes to Node as it is, its cheapest path. Otherwise (Express sets
+ * X-Powered-By) Node 20's writeHead(status, list) would apply it with setHeader pair by pair, so the
+ * last of several Set-Cookie lines would win: the worker's headers replace earlier ones of the same
+ * name and repeated names are appended instead.
  */
 export function writeResponseHead(
   res: ServerResponse,

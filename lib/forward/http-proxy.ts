@@ -138,7 +138,7 @@ export class ProxyEngine {
     agent: Agent,
     path: string,
     headers: IncomingHttpHeaders,
-    body: BodySource | undefined,
+    body: BodySource,
   ): void {
     const options = this.#callOptions(worker, agent, body, exchange);
     const failed = this.#dispatch(req, path, headers, options, exchange.onError, res);

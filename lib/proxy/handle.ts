@@ -9,7 +9,7 @@ import type { AgentPool } from '../forward/agents.js';
 import { contextHeaders } from '../core/context.js';
 import { routeSetCookie } from '../core/route-cookie.js';
 import { beginRequest, selectWaiting } from './select-wait.js';
-import { readBody, bodyStream, isReplayable, type BodyPlan } from '../forward/body.js';
+import { readBody, bodyStream, isReplayable, type BodyPlan, type ForwardedPlan } from '../forward/body.js';
 import type { Selection } from '../core/select.js';
 import { log } from '../debug.js';
 import type { StickyHit } from '../core/sticky.js';
@@ -74,7 +74,12 @@ function run(
 }
 
 /** False (and answered) when the body was lost, already read, or too slow to arrive. */
-function admitted(global: GlobalSpec, req: IncomingMessage, res: ServerResponse, plan: BodyPlan): boolean {
+function admitted(
+  global: GlobalSpec,
+  req: IncomingMessage,
+  res: ServerResponse,
+  plan: BodyPlan,
+): plan is ForwardedPlan {
   if (plan.kind === 'aborted') return false;
   if (plan.kind === 'consumed') {
     respondError(
@@ -132,7 +137,7 @@ class RequestRun implements ExchangeOwner {
     readonly res: ServerResponse,
     readonly ctx: RequestContext,
     readonly hit: StickyHit | undefined,
-    readonly plan: BodyPlan,
+    readonly plan: ForwardedPlan,
   ) {
     balancer.inflight++;
   }
@@ -386,7 +391,7 @@ function forward(
   res: ServerResponse,
   worker: Worker,
   path: string,
-  plan: BodyPlan,
+  plan: ForwardedPlan,
   owner: ExchangeOwner,
 ): void {
   const { global } = deps;
