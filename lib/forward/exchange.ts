@@ -22,8 +22,10 @@ function bytesSent(socket: Socket): number {
   return typeof dispatched === 'number' ? dispatched : socket.bytesWritten;
 }
 
-// The listeners are module functions that find their exchange on the emitter, so an exchange
-// builds no closure per request. A response or worker request belongs to one exchange at a time.
+// The worker-side listeners are module functions that find their exchange on the emitter, so an
+// exchange builds no closure per request. A worker request or response belongs to one exchange.
+// Nothing is added to the client's req or res: under Express every object gets a map of its own
+// (Express replaces their prototypes), so each property added to one copies its whole map.
 const kExchange = Symbol('express-proxy-balancer.exchange');
 type Tagged<T> = T & { [kExchange]?: Exchange };
 
@@ -32,18 +34,6 @@ export function exchangeOf(proxyReq: ClientRequest): Exchange | undefined {
   return (proxyReq as Tagged<ClientRequest>)[kExchange];
 }
 
-function onClientResponseClose(this: Tagged<ServerResponse>): void {
-  this[kExchange]?.clientClosed();
-}
-function onClientResponseFinish(this: Tagged<ServerResponse>): void {
-  this[kExchange]?.clientFinished();
-}
-function onClientResponseError(this: ServerResponse, err: Error): void {
-  log.forward('client response error: %s', err.message);
-}
-function onClientResponseDrain(this: Tagged<ServerResponse>): void {
-  this[kExchange]?.clientDrained();
-}
 function onWorkerData(this: Tagged<IncomingMessage>, chunk: Buffer): void {
   this[kExchange]?.workerData(chunk);
 }
@@ -64,7 +54,8 @@ function onWorkerTimeout(this: Tagged<ClientRequest>): void {
  */
 export class Exchange implements ClientCloseWatcher {
   readonly #req: IncomingMessage;
-  readonly #res: Tagged<ServerResponse>;
+  readonly #res: ServerResponse;
+  readonly #client: Socket;
   readonly #owner: ExchangeOwner;
   readonly #connectTimeoutMs: number;
   readonly #timeoutMs: number;
@@ -81,26 +72,25 @@ export class Exchange implements ClientCloseWatcher {
   #timedOut = false;
   #responded = false;
   #waitingDrain = false;
+  #onDrain: (() => void) | undefined;
   #settled = false;
 
+  /** `client` is req.socket: the client leaving is seen there, even for a queued pipelined response. */
   constructor(
     req: IncomingMessage,
     res: ServerResponse,
+    client: Socket,
     connectTimeoutMs: number,
     timeoutMs: number,
     owner: ExchangeOwner,
   ) {
     this.#req = req;
     this.#res = res;
+    this.#client = client;
     this.#connectTimeoutMs = connectTimeoutMs;
     this.#timeoutMs = timeoutMs;
     this.#owner = owner;
-    this.#res[kExchange] = this;
-    res.on('close', onClientResponseClose);
-    res.on('error', onClientResponseError);
-    // A pipelined response still queued behind another never emits 'close' when the client
-    // leaves; the socket does.
-    onClientClose(req.socket, this);
+    onClientClose(client, this);
   }
 
   get settled(): boolean {
@@ -159,9 +149,7 @@ export class Exchange implements ClientCloseWatcher {
       // Headers Node will not send (invalid characters): nothing reached the client yet.
       proxyRes.destroy();
       this.#finish({ kind: 'failed', error: err as Error, ...this.#bytes() });
-      return;
     }
-    this.#res.on('finish', onClientResponseFinish);
   }
 
   // The body is copied by hand rather than with pipe(): the chunks are counted here anyway (`read`),
@@ -169,10 +157,24 @@ export class Exchange implements ClientCloseWatcher {
   /** @internal A body chunk from the worker. */
   workerData(chunk: Buffer): void {
     this.#read += chunk.length;
-    if (!this.#res.write(chunk) && !this.#waitingDrain) {
+    const res = this.#res;
+    // Someone else ended the response (a timeout middleware): a write now would make Node emit an
+    // 'error' on res that nobody listens to.
+    if (res.writableEnded) {
+      this.#proxyRes!.destroy();
+      this.#finish({ kind: 'truncated', status: this.#status, timedOut: false, ...this.#bytes() });
+      return;
+    }
+    if (!res.write(chunk) && !this.#waitingDrain) {
       this.#waitingDrain = true;
       this.#proxyRes!.pause();
-      this.#res.once('drain', onClientResponseDrain);
+      // Backpressure only: the one closure an exchange may build.
+      res.once(
+        'drain',
+        (this.#onDrain ??= () => {
+          this.clientDrained();
+        }),
+      );
     }
   }
 
@@ -182,10 +184,19 @@ export class Exchange implements ClientCloseWatcher {
     this.#proxyRes?.resume();
   }
 
-  /** @internal The worker's body is complete. */
+  /**
+   * @internal The worker's body is complete and handed to the client's connection: the attempt is
+   * done (Apache, too, counts a request done once the response is passed to the client's filters).
+   */
   workerEnded(): void {
     this.#captureTransferred();
     this.#res.end();
+    this.#finish({
+      kind: 'completed',
+      status: this.#status,
+      transferred: Math.max(0, this.#transferred),
+      read: this.#read,
+    });
   }
 
   /** Error callback from the engine (before or after the response head). */
@@ -232,16 +243,9 @@ export class Exchange implements ClientCloseWatcher {
     this.#finish({ kind: 'truncated', status: this.#status, timedOut: this.#timedOut, ...this.#bytes() });
   }
 
-  /** @internal The whole response went to the client. */
-  clientFinished(): void {
-    this.#captureTransferred();
-    const transferred = Math.max(0, this.#transferred);
-    this.#finish({ kind: 'completed', status: this.#status, transferred, read: this.#read });
-  }
-
   /** @internal The client's connection closed. */
   clientClosed(): void {
-    if (this.#settled || this.#res.writableFinished) return;
+    if (this.#settled) return;
     this.#proxyReq?.destroy();
     const bytes = this.#bytes();
     if (this.#responded) this.#finish({ kind: 'truncated', status: this.#status, timedOut: false, ...bytes });
@@ -262,12 +266,7 @@ export class Exchange implements ClientCloseWatcher {
     this.#settled = true;
     clearTimeout(this.#connectTimer);
     this.#proxyReq?.setTimeout(0);
-    const res = this.#res;
-    res.off('close', onClientResponseClose);
-    offClientClose(this.#req.socket, this);
-    res.off('error', onClientResponseError);
-    res.off('finish', onClientResponseFinish);
-    if (res[kExchange] === this) res[kExchange] = undefined;
+    offClientClose(this.#client, this);
     if (outcome.kind !== 'completed' && outcome.kind !== 'truncated') this.#proxyReq?.destroy();
     if (log.forward.enabled) log.forward('%s %s -> %s', this.#req.method, this.#req.url, outcome.kind);
     this.#owner.settle(outcome);

@@ -5,9 +5,9 @@
  * filtering happen before anything reaches the client.
  */
 import httpProxy from 'http-proxy';
-import { ServerResponse } from 'node:http';
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Agent } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { BodySource } from './body.js';
 import { exchangeOf, type Exchange } from './exchange.js';
@@ -32,6 +32,28 @@ export interface UpgradeHooks {
   onProxyReq(proxyReq: ClientRequest): void;
   /** The upgrade failed; http-proxy ends the client socket right after this returns. */
   onError(err: Error): void;
+}
+
+/**
+ * What http-proxy's `stream` pass reads from a request (the only pass kept): method, url and
+ * headers to build the worker request, the socket to tell a client reset from a worker error, and
+ * on() for its 'aborted' and 'error' listeners. It gets this instead of the client's request, so
+ * the app's req is never touched: under Express each req has a map of its own (its prototype is
+ * replaced), where every property read or write misses the engine's caches. The listeners are not
+ * needed: the exchange sees the client leave on its socket, and an IncomingMessage emits 'error'
+ * only when someone listens for it.
+ */
+class EngineRequest {
+  constructor(
+    readonly method: string | undefined,
+    readonly url: string,
+    readonly headers: IncomingHttpHeaders,
+    readonly socket: Socket,
+  ) {}
+
+  on(): this {
+    return this;
+  }
 }
 
 /** http-proxy's target for a worker (url.parse-style fields, which is what http-proxy 1.18 reads). */
@@ -101,10 +123,15 @@ export class ProxyEngine {
     const onError = (err: Error): void => {
       hooks.onError(err);
     };
-    const failed = this.#dispatch(req, path, headers, this.#callOptions(worker, agent, undefined), onError, {
+    const failed = this.#dispatchUpgrade(
+      req,
+      path,
+      headers,
+      this.#callOptions(worker, agent, undefined),
+      onError,
       socket,
       head,
-    });
+    );
     if (failed) {
       onError(failed);
       socket.destroy();
@@ -141,30 +168,35 @@ export class ProxyEngine {
     body: BodySource,
   ): void {
     const options = this.#callOptions(worker, agent, body, exchange);
-    const failed = this.#dispatch(req, path, headers, options, exchange.onError, res);
-    if (failed) exchange.onError(failed);
+    const request = new EngineRequest(req.method, path, headers, req.socket) as unknown as IncomingMessage;
+    try {
+      this.#proxy.web(request, res, options as httpProxy.ServerOptions, exchange.onError);
+    } catch (err) {
+      // http-proxy throws for request options Node refuses.
+      exchange.onError(err as Error);
+    }
   }
 
   /**
-   * Calls http-proxy while `req` shows the worker-side path and headers (it reads both,
+   * Calls http-proxy's ws() while `req` shows the worker-side path and headers (it reads both,
    * synchronously, when it builds the outgoing request); the app keeps seeing its own. Returns what
-   * http-proxy threw (it throws for request options Node refuses). No closure: this runs per request.
+   * http-proxy threw (it throws for request options Node refuses).
    */
-  #dispatch(
+  #dispatchUpgrade(
     req: IncomingMessage,
     path: string,
     headers: IncomingHttpHeaders,
     options: CallOptions,
     onError: (err: Error) => void,
-    client: ServerResponse | { socket: Duplex; head: Buffer },
+    socket: Duplex,
+    head: Buffer,
   ): Error | undefined {
     const url = req.url;
     const original = req.headers;
     req.url = path;
     req.headers = headers;
     try {
-      if (client instanceof ServerResponse) this.#proxy.web(req, client, options as httpProxy.ServerOptions, onError);
-      else this.#proxy.ws(req, client.socket, client.head, options as httpProxy.ServerOptions, onError);
+      this.#proxy.ws(req, socket, head, options as httpProxy.ServerOptions, onError);
       return undefined;
     } catch (err) {
       return err as Error;

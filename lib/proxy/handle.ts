@@ -395,7 +395,7 @@ function forward(
   owner: ExchangeOwner,
 ): void {
   const { global } = deps;
-  const exchange = new Exchange(req, res, worker.connectTimeoutMs, worker.timeoutMs, owner);
+  const exchange = new Exchange(req, res, req.socket, worker.connectTimeoutMs, worker.timeoutMs, owner);
   const headers = outgoingHeaders(req, {
     host: global.preserveHost ? undefined : worker.host,
     xForwarded: global.xForwarded,

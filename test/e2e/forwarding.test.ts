@@ -417,6 +417,62 @@ describe('responses', () => {
     await assertIdle(p.mw);
   });
 
+  test('an app that ends the response mid-body (a timeout middleware) stops the worker response; nothing throws', async (t) => {
+    let chunksWritten = 0;
+    let workerClosed!: () => void;
+    const closedEarly = new Promise<void>((r) => (workerClosed = r));
+    const b = await httpBackend((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => {
+        chunksWritten++;
+        res.write(`chunk ${chunksWritten}\n`);
+        if (chunksWritten === 40) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 25);
+      res.on('close', () => {
+        clearInterval(timer);
+        workerClosed();
+      });
+    });
+    t.after(() => b.close());
+    const mw = balancer(config([{ url: b.url }]));
+    const outcomes: string[] = [];
+    mw.balancers[0]!.on('attempt', (e: { outcome: { kind: string } }) => outcomes.push(e.outcome.kind));
+    const app = express();
+    app.use((_req, res, next) => {
+      // What connect-timeout-style middleware does: answer on its own while the proxy still streams.
+      setTimeout(() => res.end('\n-- cut by the app --\n'), 150);
+      next();
+    });
+    app.use(mw);
+    const p = await listenProxy(http.createServer(app), mw);
+    t.after(() => p.close());
+    // A keep-alive client: its connection stays open after the app's answer, so the worker's next
+    // chunks meet an ended (not a destroyed) response.
+    const agent = new http.Agent({ keepAlive: true });
+    t.after(() => agent.destroy());
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      http
+        .get(`${p.base}/app/slow`, { agent }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: body }));
+        })
+        .on('error', reject);
+    });
+    assert.equal(status, 200);
+    assert.match(text, /^chunk 1\n/);
+    assert.match(text, /-- cut by the app --\n$/);
+    await closedEarly;
+    assert.ok(chunksWritten < 40, `the worker response ran to its end (${chunksWritten} chunks)`);
+    await assertIdle(mw);
+    assert.deepEqual(outcomes, ['truncated']);
+    guard.assertClean();
+  });
+
   test('workers at the same host:port share keep-alive connections; workers elsewhere do not', async (t) => {
     const shared = await new Upstream('shared').start();
     const other = await new Upstream('other').start();
