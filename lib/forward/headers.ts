@@ -124,27 +124,62 @@ export function responseHeaderList(rawHeaders: readonly string[], extra: readonl
 // eslint-disable-next-line @typescript-eslint/unbound-method
 const nodeWriteHead = ServerResponse.prototype.writeHead;
 
+/** Node's header map: lower-case name -> [name as set, value or values]. */
+type HeaderMap = Record<string, [string, string | string[]]>;
+
 /** Node's own slot for headers set so far (`kOutHeaders`), found on the first response; null: not yet looked up. */
 let outHeadersSlot: symbol | undefined | null = null;
 
-/**
- * True when nothing ever set a header on `res`: only then does writeHead(status, list) send the list
- * as it is. Not the same as "no header names": a header set and removed leaves an empty map, and
- * writeHead then applies the list pair by pair. Unknown Node internals count as "set" (the safe path).
- */
-function noHeaderMap(res: ServerResponse): boolean {
+function headerSlot(res: ServerResponse): symbol | undefined {
   if (outHeadersSlot === null) {
     outHeadersSlot = Object.getOwnPropertySymbols(res).find((s) => s.description === 'kOutHeaders');
   }
-  return outHeadersSlot !== undefined && (res as unknown as Record<symbol, unknown>)[outHeadersSlot] === null;
+  return outHeadersSlot;
+}
+
+function listed(list: readonly string[], lowerName: string): boolean {
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i]!.length === lowerName.length && list[i]!.toLowerCase() === lowerName) return true;
+  }
+  return false;
+}
+
+/** Headers set before (Express's X-Powered-By, an app's CORS headers) that the worker did not send, then the worker's. */
+function mergedList(earlier: HeaderMap, list: string[]): string[] {
+  const out: string[] = [];
+  for (const key in earlier) {
+    if (listed(list, key)) continue;
+    const [name, value] = earlier[key]!;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const v of value) out.push(name, v);
+  }
+  for (const item of list) out.push(item);
+  return out;
+}
+
+/** The map Node would have built for `list`, so getHeader()/getHeaders() still answer after the head. */
+function headerMap(list: readonly string[]): HeaderMap {
+  const map = Object.create(null) as HeaderMap;
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!;
+    const key = name.toLowerCase();
+    const entry = map[key];
+    if (entry === undefined) map[key] = [name, list[i + 1]!];
+    else if (typeof entry[1] === 'string') entry[1] = [entry[1], list[i + 1]!];
+    else entry[1].push(list[i + 1]!);
+  }
+  return map;
 }
 
 /**
- * Writes the response head. When nothing ever set a header (plain node:http) and writeHead is
- * Node's own, the list goes to Node as it is, its cheapest path. Otherwise (Express sets
- * X-Powered-By) Node 20's writeHead(status, list) would apply it with setHeader pair by pair, so the
- * last of several Set-Cookie lines would win: the worker's headers replace earlier ones of the same
- * name and repeated names are appended instead.
+ * Writes the response head. With Node's own writeHead the whole list goes to it at once, its
+ * cheapest path, and every line is kept (Node 20 would apply a list with setHeader pair by pair
+ * once any header was set, so only the last Set-Cookie would survive): headers set earlier and not
+ * sent by the worker come first, the worker's replace the rest. Node's header map is rebuilt
+ * afterwards so loggers reading res.getHeaders() at the end still see what was sent. A wrapped
+ * writeHead (on-headers, as morgan and compression use) gets the headers set one by one instead:
+ * its wrapper runs before Node's and may set more (on-headers before 1.1.0 also read a list as
+ * [name, value] pairs).
  */
 export function writeResponseHead(
   res: ServerResponse,
@@ -154,21 +189,27 @@ export function writeResponseHead(
   extra: readonly string[],
 ): void {
   const list = responseHeaderList(rawHeaders, extra);
-  // A wrapped writeHead (on-headers before 1.1.0, as morgan 1.10.0 pins) may read a list as
-  // [name, value] pairs: it gets no list.
-  if (res.writeHead === nodeWriteHead && noHeaderMap(res)) {
-    res.writeHead(status, message, list);
+  const slot = headerSlot(res);
+  if (res.writeHead !== nodeWriteHead || slot === undefined) {
+    writeHeadersOneByOne(res, status, message, list);
     return;
   }
-  const earlier = res.getHeaderNames();
-  for (const name of earlier) {
-    for (let i = 0; i < list.length; i += 2) {
-      if (list[i]!.length === name.length && list[i]!.toLowerCase() === name) {
-        res.removeHeader(name);
-        break;
-      }
-    }
+  const fields = res as unknown as Record<symbol, HeaderMap | null>;
+  const earlier = fields[slot] ?? null;
+  const all = earlier ? mergedList(earlier, list) : list;
+  fields[slot] = null;
+  try {
+    res.writeHead(status, message, all);
+  } catch (err) {
+    // Node refused a header (invalid characters): nothing was sent, the error response still can be.
+    fields[slot] = earlier;
+    throw err;
   }
+  fields[slot] = headerMap(all);
+}
+
+function writeHeadersOneByOne(res: ServerResponse, status: number, message: string, list: readonly string[]): void {
+  for (const name of res.getHeaderNames()) if (listed(list, name)) res.removeHeader(name);
   // appendHeader sets a name not set yet and adds a line to one that is.
   for (let i = 0; i < list.length; i += 2) res.appendHeader(list[i]!, list[i + 1]!);
   res.writeHead(status, message);

@@ -331,6 +331,52 @@ describe('responses', () => {
     assert.equal(r.headers['x-response-time'], '1ms');
   });
 
+  for (const kind of ['express', 'node'] as const) {
+    test(`after the head, res.getHeaders() shows what was sent, as a logger reads it at 'finish' (${kind})`, async (t) => {
+      const b = await httpBackend((_req, res) => {
+        res.setHeader('set-cookie', cookies);
+        res.setHeader('content-type', 'text/plain');
+        res.setHeader('x-powered-by', 'worker');
+        res.end('ok');
+      });
+      t.after(() => b.close());
+      const mw = balancer(config([{ url: b.url }]));
+      let logged!: (headers: http.OutgoingHttpHeaders) => void;
+      const atFinish = new Promise<http.OutgoingHttpHeaders>((r) => (logged = r));
+      const before = (res: http.ServerResponse): void => {
+        res.setHeader('x-app', '1');
+        res.on('finish', () => logged({ ...res.getHeaders() }));
+      };
+      let handler: http.RequestListener;
+      if (kind === 'express') {
+        const app = express();
+        app.use((_req, res, next) => {
+          before(res);
+          next();
+        });
+        app.use(mw);
+        handler = app;
+      } else {
+        handler = (req, res) => {
+          before(res);
+          mw(req, res);
+        };
+      }
+      const p = await listenProxy(http.createServer(handler), mw);
+      t.after(() => p.close());
+      const r = await send(p.base, '/app/h');
+      assert.deepEqual(r.headers['set-cookie'], cookies);
+      assert.equal(r.headers['x-app'], '1', 'a header the app set first is sent');
+      assert.equal(r.headers['x-powered-by'], 'worker', "the worker's header replaces one set before (Express's)");
+      const seen = await atFinish;
+      assert.deepEqual(seen['set-cookie'], cookies);
+      assert.equal(seen['content-type'], 'text/plain');
+      assert.equal(seen['x-app'], '1');
+      assert.equal(seen['x-powered-by'], 'worker');
+      await assertIdle(mw);
+    });
+  }
+
   test('GET, HEAD, POST, PUT, DELETE and OPTIONS are forwarded with their bodies', async (t) => {
     const p = await proxy(t, config([{ url: a.url }]));
     for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS']) {
