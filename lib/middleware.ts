@@ -95,9 +95,11 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   };
 
   const middleware = function balancerMiddleware(req: IncomingMessage, res: ServerResponse, next?: NextFunction): void {
-    // The loop of route(), without its result object: this runs for every request.
+    // The loop of route(), without its result object: this runs for every request. req is read
+    // as little as possible: under Express each one has a map of its own, which no cache holds.
+    const url = req.url ?? '/';
     for (const b of balancers) {
-      const path = mapPath(b.mount, b.path, req.url ?? '/');
+      const path = mapPath(b.mount, b.path, url);
       if (path === undefined) continue;
       if (restoring) {
         const again = (): void => middleware(req, res, next);
@@ -110,7 +112,7 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
         return;
       }
       try {
-        handleRequest(deps, b, path, req, res);
+        handleRequest(deps, b, path, url, req, res);
       } catch (err) {
         internalError(global, req, res, err);
       }

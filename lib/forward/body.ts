@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { PassThrough, type Writable } from 'node:stream';
 
 /**
@@ -16,14 +16,19 @@ export type BodyPlan =
 
 const NONE: BodyPlan = { kind: 'none' };
 
-export function hasBody(req: IncomingMessage): boolean {
-  const cl = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+export function hasBody(headers: IncomingHttpHeaders): boolean {
+  const cl = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
 }
 
-/** Reads up to `limit` bytes; a pause of `idleMs` between chunks (a trickling client) ends it. */
-export function readBody(req: IncomingMessage, limit: number, idleMs: number): Promise<BodyPlan> | BodyPlan {
-  if (!hasBody(req)) return NONE;
+/** Reads up to `limit` bytes of `req` (whose headers are `headers`); a pause of `idleMs` between chunks (a trickling client) ends it. */
+export function readBody(
+  req: IncomingMessage,
+  headers: IncomingHttpHeaders,
+  limit: number,
+  idleMs: number,
+): Promise<BodyPlan> | BodyPlan {
+  if (!hasBody(headers)) return NONE;
   if (req.readableEnded) {
     // An earlier middleware read it; raw bytes kept by e.g. express.json({ verify }) can still go.
     const raw = (req as { rawBody?: unknown }).rawBody;

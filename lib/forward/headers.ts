@@ -1,5 +1,6 @@
 import { ServerResponse } from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus the ones a proxy must not pass on. */
 const HOP_BY_HOP = new Set([
@@ -48,8 +49,8 @@ function append(existing: string | string[] | undefined, value: string): string 
 }
 
 /** The client address as Apache logs it ("127.0.0.1", not "::ffff:127.0.0.1"). */
-export function clientAddress(req: IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? '';
+function clientAddress(client: Socket): string {
+  const a = client.remoteAddress ?? '';
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
@@ -62,9 +63,12 @@ export interface OutgoingHeaderOptions {
   upgrade?: boolean;
 }
 
-/** The headers sent to a worker: a copy of the client's, cleaned and extended like mod_proxy does. */
-export function outgoingHeaders(req: IncomingMessage, opts: OutgoingHeaderOptions): IncomingHttpHeaders {
-  const src = req.headers;
+/** The headers sent to a worker: a copy of the client's (`src`, from `client`), cleaned and extended like mod_proxy does. */
+export function outgoingHeaders(
+  src: IncomingHttpHeaders,
+  client: Socket,
+  opts: OutgoingHeaderOptions,
+): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   const tokens = connectionTokens(src.connection);
   const drop = tokens.length > 0 ? new Set(tokens) : undefined;
@@ -73,7 +77,7 @@ export function outgoingHeaders(req: IncomingMessage, opts: OutgoingHeaderOption
     out[key] = src[key];
   }
   if (opts.xForwarded) {
-    out['x-forwarded-for'] = append(src['x-forwarded-for'], clientAddress(req));
+    out['x-forwarded-for'] = append(src['x-forwarded-for'], clientAddress(client));
     if (src.host !== undefined) out['x-forwarded-host'] = append(src['x-forwarded-host'], src.host);
     out['x-forwarded-server'] = append(src['x-forwarded-server'], opts.serverName);
   }

@@ -45,7 +45,7 @@ export interface UpgradeHooks {
  */
 class EngineRequest {
   constructor(
-    readonly method: string | undefined,
+    readonly method: string,
     readonly url: string,
     readonly headers: IncomingHttpHeaders,
     readonly socket: Socket,
@@ -154,11 +154,12 @@ export class ProxyEngine {
   }
 
   /**
-   * Sends `req` to `worker` through `agent` with `path` (mount already mapped, query kept) and
-   * `headers`. The request's own url and headers are left as they were.
+   * Sends a `method` request from `client` to `worker` through `agent`, with `path` (mount already
+   * mapped, query kept), `headers` and `body`. The client's req itself is never touched.
    */
   send(
-    req: IncomingMessage,
+    method: string,
+    client: Socket,
     res: ServerResponse,
     exchange: Exchange,
     worker: Worker,
@@ -168,7 +169,7 @@ export class ProxyEngine {
     body: BodySource,
   ): void {
     const options = this.#callOptions(worker, agent, body, exchange);
-    const request = new EngineRequest(req.method, path, headers, req.socket) as unknown as IncomingMessage;
+    const request = new EngineRequest(method, path, headers, client) as unknown as IncomingMessage;
     try {
       this.#proxy.web(request, res, options as httpProxy.ServerOptions, exchange.onError);
     } catch (err) {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Balancer } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { GlobalSpec } from '../config/global-spec.js';
@@ -40,12 +41,14 @@ export function handleRequest(
   deps: HandlerDeps,
   balancer: Balancer,
   path: string,
+  url: string,
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
   const { global } = deps;
-  const { ctx, hit } = beginRequest(balancer, req);
-  const plan = readBody(req, global.replayBufferBytes, global.bodyTimeoutMs);
+  const headers = req.headers;
+  const { ctx, hit } = beginRequest(balancer, req, url, headers.cookie);
+  const plan = readBody(req, headers, global.replayBufferBytes, global.bodyTimeoutMs);
   if (!(plan instanceof Promise)) {
     run(deps, balancer, path, req, res, ctx, hit, plan);
     return;
@@ -121,6 +124,9 @@ type Next =
  * Exchange reports to, so no closure is built per attempt.
  */
 class RequestRun implements ExchangeOwner {
+  // Read from req once: under Express each req has a map of its own, which no cache holds.
+  readonly #client: Socket;
+  readonly #method: string;
   #tried: Set<Worker> | undefined; // created on the first retry only
   #attempts = 0;
   #staleRetried = false;
@@ -139,6 +145,8 @@ class RequestRun implements ExchangeOwner {
     readonly hit: StickyHit | undefined,
     readonly plan: ForwardedPlan,
   ) {
+    this.#client = req.socket;
+    this.#method = req.method ?? 'GET';
     balancer.inflight++;
   }
 
@@ -156,7 +164,7 @@ class RequestRun implements ExchangeOwner {
       return;
     }
     // The socket, not res: a queued pipelined response never closes when the client leaves.
-    const sel = selectWaiting(this.balancer, this.hit, this.ctx, this.#tried, this.req.socket);
+    const sel = selectWaiting(this.balancer, this.hit, this.ctx, this.#tried, this.#client);
     if (sel instanceof Promise) {
       sel
         .then((s) => {
@@ -171,7 +179,7 @@ class RequestRun implements ExchangeOwner {
   #onSelected(sel: Selection): void {
     if (sel.worker) this.#attempt(sel.worker);
     else {
-      if (!this.req.socket.destroyed) refuse(this.deps.global, this.balancer, this.req, this.res, sel, this.hit);
+      if (!this.#client.destroyed) refuse(this.deps.global, this.balancer, this.req, this.res, sel, this.hit);
       this.#end();
     }
   }
@@ -185,11 +193,11 @@ class RequestRun implements ExchangeOwner {
     ctx.tried.push(worker.name);
     if (this.#isRetry) balancer.retrying++;
     balancer.acquire(worker);
-    if (this.res.destroyed || this.req.socket.destroyed) {
+    if (this.#client.destroyed || this.res.destroyed) {
       this.settle({ kind: 'client-aborted', transferred: 0, read: 0 });
       return;
     }
-    forward(this.deps, this.req, this.res, worker, this.path, this.plan, this);
+    forward(this.deps, this.req, this.res, this.#client, this.#method, worker, this.path, this.plan, this);
   }
 
   responseExtras(): readonly string[] {
@@ -207,7 +215,7 @@ class RequestRun implements ExchangeOwner {
   #account(outcome: Outcome): void {
     const { balancer, req } = this;
     const worker = this.#worker!;
-    balancer.release(worker, outcome, req.method ?? 'GET');
+    balancer.release(worker, outcome, this.#method);
     if (this.#isRetry) balancer.retrying--;
     const next = decide(balancer, req, this.plan, worker, outcome, this.#attempts, this.#staleRetried);
     switch (next.kind) {
@@ -321,6 +329,12 @@ function decide(
   attempts: number,
   staleRetried: boolean,
 ): Next {
+  // The common endings first: nothing below is built for them.
+  if (outcome.kind === 'completed' || outcome.kind === 'truncated') {
+    afterResponse(balancer, worker, outcome);
+    return DONE;
+  }
+  if (outcome.kind === 'client-aborted') return DONE;
   const canRetry = (): boolean => isReplayable(plan) && attempts < balancer.maxAttempts && balancer.retryAllowed();
   const mayResend = (): boolean =>
     ((balancer.retryon === 'idempotent' && IDEMPOTENT.has(req.method ?? '')) || balancer.replay?.(req) === true) &&
@@ -345,14 +359,10 @@ function decide(
       return mayResend() ? { kind: 'retry' } : fail('ERR_WORKER_TIMEOUT', 504, worker, outcome.error);
     case 'failed':
       return mayResend() ? { kind: 'retry' } : fail('ERR_WORKER_RESPONSE', 502, worker, outcome.error);
-    case 'client-aborted':
-      return { kind: 'done' };
-    case 'completed':
-    case 'truncated':
-      afterResponse(balancer, worker, outcome);
-      return { kind: 'done' };
   }
 }
+
+const DONE: Next = Object.freeze({ kind: 'done' });
 
 function fail(code: ErrorCode, status: number, worker: Worker, error: Error): Next {
   const message = code === 'ERR_WORKER_TIMEOUT' ? `no response within ${worker.timeoutMs} ms` : error.message;
@@ -389,17 +399,20 @@ function forward(
   deps: HandlerDeps,
   req: IncomingMessage,
   res: ServerResponse,
+  client: Socket,
+  method: string,
   worker: Worker,
   path: string,
   plan: ForwardedPlan,
   owner: ExchangeOwner,
 ): void {
   const { global } = deps;
-  const exchange = new Exchange(req, res, req.socket, worker.connectTimeoutMs, worker.timeoutMs, owner);
-  const headers = outgoingHeaders(req, {
+  const exchange = new Exchange(req, res, client, worker.connectTimeoutMs, worker.timeoutMs, owner);
+  const headers = outgoingHeaders(req.headers, client, {
     host: global.preserveHost ? undefined : worker.host,
     xForwarded: global.xForwarded,
     serverName: global.serverName,
   });
-  deps.engine.send(req, res, exchange, worker, deps.agents.get(worker), path, headers, bodyStream(plan, req));
+  const agent = deps.agents.get(worker);
+  deps.engine.send(method, client, res, exchange, worker, agent, path, headers, bodyStream(plan, req));
 }

@@ -14,10 +14,12 @@ import { resolveSticky } from '../core/sticky.js';
 export function beginRequest(
   balancer: Balancer,
   req: IncomingMessage,
+  url: string,
+  cookie: string | undefined,
 ): { ctx: RequestContext; hit: StickyHit | undefined } {
   const ctx = createContext(balancer.id);
   req.balancer = ctx;
-  const hit = resolveSticky(req.url ?? '/', req.headers.cookie, balancer);
+  const hit = resolveSticky(url, cookie, balancer);
   if (hit) {
     ctx.sessionSticky = hit.sticky;
     ctx.sessionRoute = hit.route;

@@ -33,7 +33,7 @@ export async function handleUpgrade(
   open: Set<Duplex>,
 ): Promise<void> {
   socket.on('error', (err) => log.forward('upgrade client socket: %s', err.message));
-  const { ctx, hit } = beginRequest(balancer, req);
+  const { ctx, hit } = beginRequest(balancer, req, req.url ?? '/', req.headers.cookie);
   const tried = new Set<Worker>();
   let attempts = 0;
   for (;;) {
@@ -106,7 +106,7 @@ function bridge(
     worker,
     oneSocketAgent(conn, worker.secure),
     path,
-    outgoingHeaders(req, {
+    outgoingHeaders(req.headers, req.socket, {
       host: global.preserveHost ? undefined : worker.host,
       xForwarded: global.xForwarded,
       serverName: global.serverName,
