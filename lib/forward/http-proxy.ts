@@ -108,6 +108,9 @@ export class ProxyEngine {
   /**
    * Proxies a WebSocket handshake and then the two sockets. `agent` must hand out the already
    * connected worker socket (see forward/preconnect.ts) so connect failures never reach here.
+   * http-proxy's ws passes read more of the request than web's, so `req` itself shows the
+   * worker-side path and headers during the call (it reads both synchronously); the app keeps
+   * seeing its own. Upgrades are rare enough for that.
    */
   sendUpgrade(
     req: IncomingMessage,
@@ -123,15 +126,26 @@ export class ProxyEngine {
     const onError = (err: Error): void => {
       hooks.onError(err);
     };
-    const failed = this.#dispatchUpgrade(
-      req,
-      path,
-      headers,
-      this.#callOptions(worker, agent, undefined),
-      onError,
-      socket,
-      head,
-    );
+    const url = req.url;
+    const original = req.headers;
+    req.url = path;
+    req.headers = headers;
+    let failed: Error | undefined;
+    try {
+      this.#proxy.ws(
+        req,
+        socket,
+        head,
+        this.#callOptions(worker, agent, undefined) as httpProxy.ServerOptions,
+        onError,
+      );
+    } catch (err) {
+      // http-proxy throws for request options Node refuses.
+      failed = err as Error;
+    } finally {
+      req.url = url;
+      req.headers = original;
+    }
     if (failed) {
       onError(failed);
       socket.destroy();
@@ -175,35 +189,6 @@ export class ProxyEngine {
     } catch (err) {
       // http-proxy throws for request options Node refuses.
       exchange.onError(err as Error);
-    }
-  }
-
-  /**
-   * Calls http-proxy's ws() while `req` shows the worker-side path and headers (it reads both,
-   * synchronously, when it builds the outgoing request); the app keeps seeing its own. Returns what
-   * http-proxy threw (it throws for request options Node refuses).
-   */
-  #dispatchUpgrade(
-    req: IncomingMessage,
-    path: string,
-    headers: IncomingHttpHeaders,
-    options: CallOptions,
-    onError: (err: Error) => void,
-    socket: Duplex,
-    head: Buffer,
-  ): Error | undefined {
-    const url = req.url;
-    const original = req.headers;
-    req.url = path;
-    req.headers = headers;
-    try {
-      this.#proxy.ws(req, socket, head, options as httpProxy.ServerOptions, onError);
-      return undefined;
-    } catch (err) {
-      return err as Error;
-    } finally {
-      req.url = url;
-      req.headers = original;
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Balancer } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
@@ -127,6 +127,7 @@ class RequestRun implements ExchangeOwner {
   // Read from req once: under Express each req has a map of its own, which no cache holds.
   readonly #client: Socket;
   readonly #method: string;
+  readonly #headers: IncomingHttpHeaders;
   #tried: Set<Worker> | undefined; // created on the first retry only
   #attempts = 0;
   #staleRetried = false;
@@ -147,6 +148,7 @@ class RequestRun implements ExchangeOwner {
   ) {
     this.#client = req.socket;
     this.#method = req.method ?? 'GET';
+    this.#headers = req.headers;
     balancer.inflight++;
   }
 
@@ -197,7 +199,32 @@ class RequestRun implements ExchangeOwner {
       this.settle({ kind: 'client-aborted', transferred: 0, read: 0 });
       return;
     }
-    forward(this.deps, this.req, this.res, this.#client, this.#method, worker, this.path, this.plan, this);
+    this.#forward(worker);
+  }
+
+  /** One attempt on `worker`: the exchange reports back to this run. */
+  #forward(worker: Worker): void {
+    const { deps, req, res } = this;
+    const { global } = deps;
+    const client = this.#client;
+    const exchange = new Exchange(req, res, client, worker.connectTimeoutMs, worker.timeoutMs, this);
+    const headers = outgoingHeaders(this.#headers, client, {
+      host: global.preserveHost ? undefined : worker.host,
+      xForwarded: global.xForwarded,
+      serverName: global.serverName,
+    });
+    const agent = deps.agents.get(worker);
+    deps.engine.send(
+      this.#method,
+      client,
+      res,
+      exchange,
+      worker,
+      agent,
+      this.path,
+      headers,
+      bodyStream(this.plan, req),
+    );
   }
 
   responseExtras(): readonly string[] {
@@ -393,26 +420,4 @@ function addedHeaders(global: GlobalSpec, balancer: Balancer, worker: Worker, ct
     out.push('Set-Cookie', routeSetCookie(rc, balancer.id, balancer.stickysessionsep ?? '.', worker.route));
   }
   return out;
-}
-
-function forward(
-  deps: HandlerDeps,
-  req: IncomingMessage,
-  res: ServerResponse,
-  client: Socket,
-  method: string,
-  worker: Worker,
-  path: string,
-  plan: ForwardedPlan,
-  owner: ExchangeOwner,
-): void {
-  const { global } = deps;
-  const exchange = new Exchange(req, res, client, worker.connectTimeoutMs, worker.timeoutMs, owner);
-  const headers = outgoingHeaders(req.headers, client, {
-    host: global.preserveHost ? undefined : worker.host,
-    xForwarded: global.xForwarded,
-    serverName: global.serverName,
-  });
-  const agent = deps.agents.get(worker);
-  deps.engine.send(method, client, res, exchange, worker, agent, path, headers, bodyStream(plan, req));
 }
