@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { electBalanced, selectWorker, type Selection } from '../core/select.js';
 import { createContext } from '../core/context.js';
 import { resolveSticky } from '../core/sticky.js';
+import { attachContext } from './req-context.js';
 
 /**
  * A request's context (Apache's BALANCER_* values, on req.balancer) with the session route it
@@ -18,7 +19,7 @@ export function beginRequest(
   cookie: string | undefined,
 ): { ctx: RequestContext; hit: StickyHit | undefined } {
   const ctx = createContext(balancer.id);
-  req.balancer = ctx;
+  attachContext(req, ctx);
   const hit = resolveSticky(url, cookie, balancer);
   if (hit) {
     ctx.sessionSticky = hit.sticky;

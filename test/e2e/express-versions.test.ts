@@ -79,6 +79,49 @@ for (const kind of ['express 5', 'express 4', 'node:http'] as const) {
       await assertIdle(mw);
     });
 
+    test('req.balancer: a logger before the balancer reads it at finish; an app may assign it', async (t) => {
+      const [a] = await upstreams(t, 'a');
+      const mw = balancer(config(a!.url));
+      const seen: { worker: string | undefined; tried: string[]; own: boolean }[] = [];
+      const assigned: unknown[] = [];
+      const logger = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+        res.once('finish', () => {
+          const ctx = req.balancer;
+          seen.push({ worker: ctx?.worker, tried: [...(ctx?.tried ?? [])], own: Object.hasOwn(req, 'balancer') });
+          (req as { balancer?: unknown }).balancer = 'mine';
+          assigned.push(req.balancer);
+        });
+      };
+      const inner = host(kind, mw);
+      const p = await start(
+        t,
+        (req, res) => {
+          logger(req, res);
+          inner(req, res);
+        },
+        mw,
+      );
+      for (let i = 0; i < 2; i++) assert.equal((await send(p.base, '/app/x')).status, 200);
+      assert.deepEqual(
+        seen.map((s) => [s.worker, s.tried]),
+        [
+          [a!.url, [a!.url]],
+          [a!.url, [a!.url]],
+        ],
+      );
+      // Express gives every req a map of its own: a property added there copies it (see req-context.ts).
+      assert.deepEqual(
+        seen.map((s) => s.own),
+        kind === 'node:http' ? [true, true] : [false, false],
+      );
+      assert.deepEqual(assigned, ['mine', 'mine']);
+      const other = await send(p.base, '/elsewhere');
+      assert.equal(other.status, 404);
+      assert.equal(seen.length, 3);
+      assert.equal(seen[2]!.worker, undefined, 'a request the balancer did not take has no context');
+      await assertIdle(mw);
+    });
+
     test('all members down: 503 from the middleware, not the host', async (t) => {
       const [a] = await upstreams(t, 'a');
       await a!.stop();
@@ -109,6 +152,36 @@ for (const [kind, make] of [
       assert.equal(a!.hits.at(-1)!.url, '/x');
       assert.equal((await send(p.base, '/app/x')).status, 404, 'outside the Express mount');
       await assertIdle(mw);
+    });
+
+    test('req.balancer in a sub-app and on a frozen app.request', async (t) => {
+      const [a] = await upstreams(t, 'a');
+      const workers: (string | undefined)[] = [];
+      const logger = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void): void => {
+        res.once('finish', () => workers.push(req.balancer?.worker));
+        next();
+      };
+      const mw = balancer(config(a!.url));
+      const parent = make();
+      const sub = make();
+      sub.use(mw);
+      parent.use(logger);
+      parent.use('/sub', sub);
+      const p = await start(t, parent, mw);
+      assert.equal((await send(p.base, '/sub/app/x')).status, 200);
+
+      // An app that froze its request object: the accessor cannot go there, the plain property can.
+      const mw2 = balancer(config(a!.url));
+      const frozen = make();
+      Object.freeze(frozen.request);
+      frozen.use(logger);
+      frozen.use(mw2);
+      const p2 = await start(t, frozen, mw2);
+      for (let i = 0; i < 2; i++) assert.equal((await send(p2.base, '/app/x')).status, 200);
+      assert.deepEqual(workers, [a!.url, a!.url, a!.url]);
+      assert.equal(a!.hits.length, 3);
+      await assertIdle(mw);
+      await assertIdle(mw2);
     });
 
     test('a body parser before the balancer: 500 ERR_BODY_CONSUMED instead of a hang; rawBody is forwarded', async (t) => {
