@@ -9,7 +9,8 @@
 //
 // Metric: requests per proxy CPU-second of each burst (utime+stime from /proc, 10-ms ticks: ≈ 1 %
 // resolution at 1 s). Reported: per-target median and top quartile, and the median over rounds of
-// each target's ratio to the floor (bare http-proxy + keep-alive in the same host) in the same round.
+// each target's ratio to the floor (bare http-proxy + keep-alive in the same host) in the same round,
+// and the library's paired ratio to every other target (the issue's goals: × http-proxy-middleware).
 // Backends: 4 × nginx (one worker) when installed, else bench/backends.mjs; ports 19401–19404,
 // targets 19420+. Results go to bench/results/<UTC date>-alternate-<host>.md.
 import { spawn, execFileSync } from 'node:child_process';
@@ -154,6 +155,12 @@ async function main() {
     lines.push(
       `| ${t.id} | ${median(t.values).toFixed(0)} | ${topQuartile(t.values).toFixed(0)} | ${paired.toFixed(3)} | ${(topQuartile(t.values) / topQuartile(floor.values)).toFixed(3)} |`,
     );
+  }
+  // The issue's goals compare the library with each peer directly: ratios of the same round's bursts.
+  const lib = targets.find((t) => t.id.startsWith('lib-'));
+  lines.push('', '| library × | median of paired rounds |', '|---|---:|');
+  for (const t of targets) {
+    if (t !== lib) lines.push(`| ${t.id} | ${median(lib.values.map((v, i) => v / t.values[i])).toFixed(3)} |`);
   }
   lines.push('', 'Every burst (req per CPU-s):', '');
   for (const t of targets) lines.push(`- ${t.id}: ${t.values.map((v) => v.toFixed(0)).join(' ')}`);
