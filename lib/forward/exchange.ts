@@ -200,7 +200,7 @@ export class Exchange implements ClientCloseWatcher {
   }
 
   /** Error callback from the engine (before or after the response head). */
-  onError = (err: Error): void => {
+  onError(err: Error): void {
     if (this.#settled) return;
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (this.#responded) {
@@ -217,7 +217,7 @@ export class Exchange implements ClientCloseWatcher {
     } else {
       this.#finish({ kind: 'failed', error: err, ...bytes });
     }
-  };
+  }
 
   #onConnected(): void {
     this.#connected = true;

@@ -49,11 +49,18 @@ class EngineRequest {
     readonly url: string,
     readonly headers: IncomingHttpHeaders,
     readonly socket: Socket,
+    /** The attempt this request belongs to: http-proxy hands this object back to its error callback. */
+    readonly exchange: Exchange,
   ) {}
 
   on(): this {
     return this;
   }
+}
+
+/** http-proxy's error callback for web requests: one function for all, finding the exchange on its request. */
+function onEngineError(err: Error, req: IncomingMessage): void {
+  (req as unknown as EngineRequest).exchange.onError(err);
 }
 
 /** http-proxy's target for a worker (url.parse-style fields, which is what http-proxy 1.18 reads). */
@@ -183,9 +190,9 @@ export class ProxyEngine {
     body: BodySource,
   ): void {
     const options = this.#callOptions(worker, agent, body, exchange);
-    const request = new EngineRequest(method, path, headers, client) as unknown as IncomingMessage;
+    const request = new EngineRequest(method, path, headers, client, exchange) as unknown as IncomingMessage;
     try {
-      this.#proxy.web(request, res, options as httpProxy.ServerOptions, exchange.onError);
+      this.#proxy.web(request, res, options as httpProxy.ServerOptions, onEngineError);
     } catch (err) {
       // http-proxy throws for request options Node refuses.
       exchange.onError(err as Error);
