@@ -5,7 +5,7 @@
 //   npm run bench:pick                    all built-in schedulers, N = 4,100,1000,10000, 3 repeats
 //   npm run bench:pick -- --n 4,10000 --only byrequests --repeats 5 --weights equal --no-save
 //   options: --n LIST  --repeats 3  --samples 15  --sample-ms 40  --warmup-ms 300  --only a,b
-//            --weights equal,mixed  --modes cycle,select  --no-pin  --no-save
+//            --weights equal,mixed  --modes cycle,select,sticky  --no-pin  --no-save
 //            --quiet-pct 25 --quiet-max-wait 10   (quiet gate before each child: machine busy % over 0.5 s)
 //
 // What is timed (each in a fresh child process, so call sites stay monomorphic; all (scheduler,
@@ -16,6 +16,9 @@
 //           kept in flight in a ring, the oldest released first via balancer.release(w, outcome)
 //           (200 B out, 800 B in) — the per-request scheduling work of the middleware, minus I/O.
 //   select  selectWorker(...) alone (nothing is ever released; bybusyness then sees busy = 0).
+//   sticky  as cycle, but every selection carries a session route (r0, r1, … in turn over all N
+//           members, each member owning one): route lookup + Apache's sticky accounting, the
+//           per-request work of sticky traffic.
 // The balancer is built with the public balancer() factory (members http://127.0.0.1:1/wI, never
 // contacted), so election (tiers, usability, spares), the scheduler and the accounting are the
 // shipped code from dist/esm. Weights: "equal" (loadfactor 1) or "mixed" (loadfactor 1..5 by index).
@@ -60,6 +63,7 @@ function build(lib, lbmethod, n, weights) {
   const members = Array.from({ length: n }, (_, i) => ({
     url: `http://127.0.0.1:1/w${i}`,
     loadfactor: weights === 'mixed' ? (i % 5) + 1 : 1,
+    route: `r${i}`,
   }));
   const mw = lib.balancer({ balancers: [{ name: 'pick', mount: '/', lbmethod, members }] });
   return mw.balancers[0];
@@ -83,13 +87,21 @@ async function child(lbmethod, n, weights, mode, opts) {
   const ring = new Array(INFLIGHT).fill(undefined);
   let head = 0;
   let sink = 0;
+  // Sticky mode: one hit per route, taken in turn (built before timing; a request resolves its own).
+  const hits = mode === 'sticky' ? b.workers.map((w) => ({ sticky: 'S', route: w.route, source: 'cookie' })) : [];
+  let nextHit = 0;
+  const hit = () => {
+    const h = hits[nextHit];
+    nextHit = nextHit + 1 === hits.length ? 0 : nextHit + 1;
+    return h;
+  };
   const run =
-    mode === 'cycle'
+    mode === 'cycle' || mode === 'sticky'
       ? (iters) => {
           for (let i = 0; i < iters; i++) {
             const old = ring[head];
             if (old !== undefined) b.release(old, OUTCOME, 'GET');
-            const sel = selectWorker(b, undefined, ctx, undefined);
+            const sel = selectWorker(b, mode === 'sticky' ? hit() : undefined, ctx, undefined);
             const w = sel.worker;
             b.acquire(w);
             ring[head] = w;
@@ -183,7 +195,7 @@ function parseArgs(argv) {
     warmupMs: 300,
     only: null,
     weights: ['equal', 'mixed'],
-    modes: ['cycle', 'select'],
+    modes: ['cycle', 'select', 'sticky'],
     pin: true,
     save: true,
     quietPct: 25,
@@ -319,7 +331,7 @@ function markdown(meta, rows, o) {
     `- ns per pick: median over ${o.repeats} processes of each process's median of ${o.samples} samples (~${o.sampleMs} ms each, after ${o.warmupMs} ms warm-up); fastest sample in brackets`,
   );
   L.push(
-    `- cycle = \`selectWorker()\` + \`acquire()\` + \`release()\` of the oldest of ${INFLIGHT} in flight (the per-request scheduling work); select = \`selectWorker()\` alone`,
+    `- cycle = \`selectWorker()\` + \`acquire()\` + \`release()\` of the oldest of ${INFLIGHT} in flight (the per-request scheduling work); select = \`selectWorker()\` alone; sticky = cycle with a session route on every selection (r0, r1, … in turn, one per member)`,
     '',
   );
   L.push(`| scheduler | weights | mode | ${o.ns.map((n) => `N = ${n}`).join(' | ')} | N=${big} ÷ N=${small} |`);
@@ -327,7 +339,7 @@ function markdown(meta, rows, o) {
   for (const r of rows) {
     const cells = o.ns.map((n) => `${fmtNs(r.perN[n].medianNs)} (${fmtNs(r.perN[n].minNs)})`);
     const growth = r.perN[big].medianNs / r.perN[small].medianNs;
-    L.push(`| ${r.scheduler} | ${r.weights} | ${r.mode} | ${cells.join(' | ')} | ${growth.toFixed(0)}× |`);
+    L.push(`| ${r.scheduler} | ${r.weights} | ${r.mode} | ${cells.join(' | ')} | ${growth.toFixed(1)}× |`);
   }
   L.push('', `## Against the Apache-style O(n) reference (${REFERENCE.source})`, '');
   L.push(
@@ -352,7 +364,7 @@ function markdown(meta, rows, o) {
     const v = r.perN[10000].medianNs;
     const g = v / r.perN[4].medianNs;
     L.push(
-      `| ${r.scheduler} | ${r.weights} | ${r.mode} | ${fmtNs(v)} | ${v <= 1000 ? 'yes' : 'no'} | ${g.toFixed(0)}× | ${g <= 3 ? 'yes' : 'no'} | ${v <= 1000 && g <= 3 ? 'met' : 'not met'} |`,
+      `| ${r.scheduler} | ${r.weights} | ${r.mode} | ${fmtNs(v)} | ${v <= 1000 ? 'yes' : 'no'} | ${g.toFixed(1)}× | ${g <= 3 ? 'yes' : 'no'} | ${v <= 1000 && g <= 3 ? 'met' : 'not met'} |`,
     );
   }
   L.push('');
