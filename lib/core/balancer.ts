@@ -16,6 +16,8 @@ import type { ElectionCache } from './election.js';
 import { IN_ERROR, statusLetters } from './status.js';
 import { emitWorkerEvent } from '../health/events.js';
 
+const NO_WORKERS: readonly Worker[] = Object.freeze([]);
+
 export interface WorkerStateEvent {
   balancer: string;
   worker: string;
@@ -93,6 +95,8 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
 
   readonly #defaultMaxAttempts: number;
   #tiers: Worker[][] | undefined;
+  /** Route → the workers that own it, in config order; built on first use, dropped when a route changes. */
+  #routes: Map<string, Worker[]> | undefined;
   /** Bumped by every change that can change an election's result; see `version`. */
   #version = 0;
   /** forceRecovery() found a worker not in error at this version; nothing to do before #recoveryDue. */
@@ -150,10 +154,16 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     if (tiers) this.#tiers = undefined;
   }
 
+  /** WorkerObserver: a worker's route changed. @internal */
+  routeChanged(): void {
+    this.#routes = undefined;
+  }
+
   #adopt(w: Worker): void {
     w.observer = this;
     this.workers.push(w);
     this.#version++;
+    this.#routes = undefined;
   }
 
   /** Extra attempts after the first (Apache maxattempts; default configured members − 1). */
@@ -163,6 +173,24 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
 
   worker(name: string): Worker | undefined {
     return this.workers.find((w) => w.name === name);
+  }
+
+  /**
+   * The workers whose route is `route`, in config order (empty for "" and unknown routes): a sticky
+   * request finds its worker without visiting the others.
+   */
+  routeOwners(route: string): readonly Worker[] {
+    if (!this.#routes) {
+      const routes = new Map<string, Worker[]>();
+      for (const w of this.workers) {
+        if (w.route === '') continue;
+        const owners = routes.get(w.route);
+        if (owners) owners.push(w);
+        else routes.set(w.route, [w]);
+      }
+      this.#routes = routes;
+    }
+    return this.#routes.get(route) ?? NO_WORKERS;
   }
 
   /** Workers grouped by lbset, lowest first, each group in config order. */
@@ -184,11 +212,19 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
    * errors) leaves error state so the next request tests it. A stopped worker is never retried.
    */
   retryWorker(w: Worker): void {
-    if (!w.inError || w.stopped) return;
-    if (w.ignoresErrors || this.clock.now() >= w.errorTime + w.errorRetryMs) {
+    if (this.clock.now() >= this.retryTime(w)) {
       w.retries++;
       this.#setStatus(w, w.status & ~IN_ERROR, 'retry time passed');
     }
+  }
+
+  /**
+   * From when retryWorker takes `w` out of error: Infinity when it never would (not in error, or
+   * stopped), −Infinity for a worker that ignores errors (at once).
+   */
+  retryTime(w: Worker): number {
+    if (!w.inError || w.stopped) return Infinity;
+    return w.ignoresErrors ? -Infinity : w.errorTime + w.errorRetryMs;
   }
 
   /**

@@ -50,8 +50,50 @@ export function elect(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined
 
 function walk(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined): Worker | 'full' | undefined {
   const version = balancer.version;
-  // Cacheable unless an avoid set shapes the result or a ramp changes weights with the clock.
-  let cacheable = avoid === undefined;
+  const found = findGroup(balancer, avoid, true);
+  // A retry or a ramp ending on the way changed the version: cache from the next walk on.
+  const cached = found.cacheable && avoid === undefined && balancer.version === version;
+  if (cached) remember(balancer, version, found);
+  const { group } = found;
+  if (group === undefined) return found.outcome;
+  const s = balancer.scheduler;
+  return cached && s.pickCached !== undefined ? s.pickCached(group) : s.pick(group);
+}
+
+/**
+ * The election's cache for sticky accounting, which needs the usable workers as the cached group
+ * plus the others: the cache if it is of this version, else one built by a walk that changes
+ * nothing (no retry check, no ramp refresh). Sticky traffic alone never elects, so without this
+ * every sticky hit would credit the workers one by one. Undefined when a ramp is running (weights
+ * then move with the clock). A retry already due is not made here: the cache then keeps that time
+ * as its `due`, so the next election still walks and makes it.
+ */
+export function currentElection(balancer: Balancer): ElectionCache | undefined {
+  const c = balancer.election;
+  if (c?.version === balancer.version) return c;
+  const found = findGroup(balancer, undefined, false);
+  if (!found.cacheable) return undefined;
+  remember(balancer, balancer.version, found);
+  return balancer.election;
+}
+
+interface Found {
+  /** The group the scheduler ranks, or undefined with `outcome`. */
+  group: Worker[] | undefined;
+  outcome: 'full' | undefined;
+  /** The earliest retry time of a worker in error on the way (Infinity: none). */
+  due: number;
+  /** False when a ramp was running: the weights move with the clock. */
+  cacheable: boolean;
+}
+
+/**
+ * The tier walk: the first group with a candidate, or 'full', or nothing. With `retry` (an
+ * election) workers in error get their retry check and running ramps are refreshed on the way;
+ * without it nothing is changed.
+ */
+function findGroup(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined, retry: boolean): Found {
+  let cacheable = true;
   let due = Infinity;
   for (const tier of balancer.tiers()) {
     const candidates: Worker[] = [];
@@ -65,9 +107,9 @@ function walk(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined): Worke
         continue;
       }
       if (!w.isUsable()) {
-        balancer.retryWorker(w);
+        if (retry) balancer.retryWorker(w);
         // Still in error: the walk must run again when its retry time comes (a stopped one never).
-        if (w.inError && !w.stopped) due = Math.min(due, w.errorTime + w.errorRetryMs);
+        due = Math.min(due, balancer.retryTime(w));
       }
       if (w.busy >= w.max && w.isUsable() && !avoid?.has(w)) {
         // At its connection limit: healthy, so not a hole for spares, and not a reason to fall back.
@@ -77,7 +119,7 @@ function walk(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined): Worke
       const usable = w.isUsable() && !avoid?.has(w);
       // Slow start: the scheduler reads w.weight, which only differs from lbfactor during a ramp.
       if (usable && w.ramp) {
-        refreshRamp(w, balancer.clock.now());
+        if (retry) refreshRamp(w, balancer.clock.now());
         // Running, the weight moves with the clock; ending now, the version moved anyway.
         cacheable = false;
       }
@@ -94,26 +136,14 @@ function walk(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined): Worke
     for (let i = 0; i < spares.length && i < holes; i++) candidates.push(spares[i]!);
     const group =
       candidates.length > 0 ? candidates : full > 0 ? undefined : standbys.length > 0 ? standbys : undefined;
-    if (group !== undefined || full > 0) {
-      // A retry or a ramp ending on the way changed the version: cache from the next walk on.
-      const cached = cacheable && balancer.version === version;
-      if (cached) remember(balancer, version, due, group, 'full');
-      if (group === undefined) return 'full';
-      const s = balancer.scheduler;
-      return cached && s.pickCached !== undefined ? s.pickCached(group) : s.pick(group);
-    }
+    if (group !== undefined || full > 0)
+      return { group, outcome: group === undefined ? 'full' : undefined, due, cacheable };
   }
-  if (cacheable && balancer.version === version) remember(balancer, version, due, undefined, undefined);
-  return undefined;
+  return { group: undefined, outcome: undefined, due, cacheable };
 }
 
-function remember(
-  balancer: Balancer,
-  version: number,
-  due: number,
-  group: readonly Worker[] | undefined,
-  outcome: 'full' | undefined,
-): void {
+function remember(balancer: Balancer, version: number, found: Found): void {
+  const { group, outcome, due } = found;
   const others: Worker[] = [];
   let usableTotal = 0;
   if (group !== undefined) {

@@ -5,7 +5,8 @@ import type { Worker } from './worker.js';
  * Route → worker (Apache's find_route_worker): regular workers first, then hot standbys; exact,
  * case-sensitive match. A usable match wins (draining workers keep their sticky traffic); an
  * unusable one gets its retry check; still unusable, its `redirect` route is followed, at most as
- * many hops as there are workers, so redirect loops end.
+ * many hops as there are workers, so redirect loops end. Only the route's owners are visited
+ * (the balancer's route index), so the cost does not grow with the pool.
  */
 export function findRouteWorker(
   balancer: Balancer,
@@ -13,15 +14,25 @@ export function findRouteWorker(
   avoid: ReadonlySet<Worker> | undefined,
   depth = 0,
 ): Worker | undefined {
-  for (const standbyPass of [false, true]) {
-    for (const w of balancer.workers) {
-      if (w.standby !== standbyPass || w.route === '' || w.route !== route) continue;
-      if (!w.isUsable()) balancer.retryWorker(w);
-      if (w.isUsable() && !avoid?.has(w)) return w;
-      if (w.redirect !== '' && depth < balancer.workers.length) {
-        const next = findRouteWorker(balancer, w.redirect, avoid, depth + 1);
-        if (next) return next;
-      }
+  const owners = balancer.routeOwners(route);
+  return findAmong(balancer, owners, false, avoid, depth) ?? findAmong(balancer, owners, true, avoid, depth);
+}
+
+/** One of Apache's two passes over the owners: the regular workers, or the hot standbys. */
+function findAmong(
+  balancer: Balancer,
+  owners: readonly Worker[],
+  standbys: boolean,
+  avoid: ReadonlySet<Worker> | undefined,
+  depth: number,
+): Worker | undefined {
+  for (const w of owners) {
+    if (w.standby !== standbys) continue;
+    if (!w.isUsable()) balancer.retryWorker(w);
+    if (w.isUsable() && !avoid?.has(w)) return w;
+    if (w.redirect !== '' && depth < balancer.workers.length) {
+      const next = findRouteWorker(balancer, w.redirect, avoid, depth + 1);
+      if (next) return next;
     }
   }
   return undefined;
@@ -29,5 +40,5 @@ export function findRouteWorker(
 
 /** True if some worker, in any state, owns `route` (nofailover answers 503 only then). */
 export function routeHasOwner(balancer: Balancer, route: string): boolean {
-  return route !== '' && balancer.workers.some((w) => w.route === route);
+  return balancer.routeOwners(route).length > 0;
 }

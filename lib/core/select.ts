@@ -2,7 +2,7 @@ import type { Balancer } from './balancer.js';
 import type { Worker } from './worker.js';
 import type { RequestContext } from './context.js';
 import type { StickyHit } from './sticky.js';
-import { elect } from './election.js';
+import { currentElection, elect } from './election.js';
 import { findRouteWorker, routeHasOwner } from './route-worker.js';
 import { log } from '../debug.js';
 
@@ -62,12 +62,9 @@ export function electBalanced(
 function chargeStickyHit(balancer: Balancer, routed: Worker): void {
   // The usable workers are the cached group plus `others`, so a scheduler keeping lazy credits over
   // the group credits it at once; the others are credited here, one by one.
-  const c = balancer.election;
-  if (
-    c?.version === balancer.version &&
-    c.group !== undefined &&
-    balancer.scheduler.chargeSticky?.(c.group, routed, c.usableTotal)
-  ) {
+  const s = balancer.scheduler;
+  const c = s.chargeSticky === undefined ? undefined : currentElection(balancer);
+  if (c?.group !== undefined && s.chargeSticky!(c.group, routed, c.usableTotal)) {
     for (const w of c.others) w.lbstatus += w.lbfactor;
     return;
   }

@@ -14,9 +14,11 @@ export interface CreditLedger {
   detach(): void;
 }
 
-/** Told about every change that can change an election's result (the balancer's cache). */
+/** Told about every change that can change an election's result (the balancer's cache), and route changes. */
 export interface WorkerObserver {
   workerChanged(w: Worker, tiers: boolean): void;
+  /** The worker's route changed (the balancer's route index). */
+  routeChanged(w: Worker): void;
 }
 
 /**
@@ -42,7 +44,6 @@ export class Worker {
   /** Active health check settings (undefined: not checked). */
   readonly health: HealthCheckSpec | undefined;
 
-  route: string;
   redirect: string;
   retryMs: number;
   /** Clock time the worker last entered error state (0 = never). */
@@ -65,9 +66,13 @@ export class Worker {
   observer: WorkerObserver | undefined;
   /** Lazy credit: the ledger this worker's lbstatus lives in, if any (lib/schedulers/credits.ts). @internal */
   ledger: CreditLedger | undefined;
-  /** Position in the scheduler structure that holds this worker (the structure checks it). @internal */
+  /**
+   * Position in the election's cached group for the scheduler structures over it (a structure
+   * checks the worker is its own before use; bytraffic's heap and its credits share it). @internal
+   */
   slot = -1;
 
+  #route: string;
   #lbstatus = 0;
   #lbfactor: number;
   #lbset: number;
@@ -90,10 +95,19 @@ export class Worker {
     this.health = spec.health;
     this.#lbfactor = spec.lbfactor;
     this.#lbset = spec.lbset;
-    this.route = spec.route;
+    this.#route = spec.route;
     this.redirect = spec.redirect;
     this.retryMs = spec.retryMs;
     this.#status = spec.status;
+  }
+
+  /** Session route this worker answers to ("" = none). */
+  get route(): string {
+    return this.#route;
+  }
+  set route(v: string) {
+    this.#route = v;
+    this.observer?.routeChanged(this);
   }
 
   /** loadfactor × 100, as Apache keeps it. */

@@ -16,10 +16,12 @@
  * O(1), and release re-keys the one worker whose counters grew (countersChanged), O(log n). Exact:
  * traffic only changes when that worker's bytes change, an anchor moves (then the heap is rebuilt),
  * or reset() zeroes them (rebuilt too), so the top is always the scan's answer, ties to the first.
+ * Sticky hits credit lbstatus over the same group lazily (credits.ts), as byrequests does.
  */
 import type { Worker } from '../core/worker.js';
 import type { Ramp } from '../health/ramp.js';
 import { IndexedHeap } from './heap.js';
+import { CreditCache } from './credits.js';
 import { defineScheduler } from './types.js';
 
 function plainTraffic(w: Worker): number {
@@ -81,13 +83,18 @@ export const bytraffic = defineScheduler(() => {
   }
   let tree: Tree | undefined;
   let seen: readonly Worker[] | undefined;
+  // Sticky hits credit lbstatus (Apache's accounting, whatever the lbmethod): lazily, over the cached
+  // group, as byrequests does. bytraffic never reads lbstatus, so only the credits are kept.
+  const credits = new CreditCache(false, true);
   const build = (group: readonly Worker[]): Tree => {
     for (const w of group) if (w.ramp || anchors.has(w)) track(w, group);
     const heap = new IndexedHeap(new Int32Array(group.length), group.length, false);
+    // Credits over this same group share the slots (positions in the group): they stay.
+    const own = credits.current?.group === group ? credits.current : undefined;
     for (let p = 0; p < group.length; p++) {
       const w = group[p]!;
-      // The slot is the heap's now; a credit structure still holding it lets go first.
-      w.ledger?.detach();
+      // The slot is the heap's now; a credit structure over another group lets go first.
+      if (w.ledger !== own) w.ledger?.detach();
       w.slot = p;
       heap.push(p, 0, -traffic(w));
     }
@@ -105,6 +112,12 @@ export const bytraffic = defineScheduler(() => {
         tree = build(group);
       }
       return group[tree.heap.top()]!;
+    },
+    chargeSticky(group, routed, total) {
+      const c = credits.for(group);
+      if (c === undefined) return false;
+      c.chargeSticky(routed, total);
+      return true;
     },
     countersChanged(w) {
       if (tree === undefined) return;

@@ -159,7 +159,7 @@ export class CreditHeaps implements CreditLedger {
       if (w.ledger !== this) continue;
       const value = this.lbstatusOf(w);
       w.ledger = undefined;
-      w.slot = -1;
+      // The slot stays: bytraffic's heap over the same group holds the worker at the same position.
       w.lbstatus = value;
     }
   }

@@ -5,7 +5,8 @@
  * events: balanced picks, picks with an avoid set, sticky hits, acquire/release with random bytes,
  * status flags incl. E with retry times on a fake clock, ejections, error state adopted from another
  * instance, lbset and loadfactor edits
- * (with and without recalcFactors), reset, lbmethod changes, workers added, slow-start ramps, max
+ * (with and without recalcFactors), route and redirect edits (routes shared, missing, redirected,
+ * nofailover), reset, lbmethod changes, workers added, slow-start ramps, max
  * limits and direct lbstatus writes. After every event every worker's counters must be identical.
  */
 import { describe, it } from 'node:test';
@@ -42,6 +43,12 @@ type Rand = () => number;
 const int = (r: Rand, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 const pickOf = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
+/** Mostly a route of its own; sometimes one shared with another worker, sometimes none. */
+function routeOf(r: Rand, i: number, n: number): string {
+  const roll = r();
+  return roll < 0.1 ? '' : roll < 0.25 ? `r${int(r, 0, n - 1)}` : `r${i}`;
+}
+
 function config(r: Rand, n: number, method: Method): { options: BalancerOptions; spare: MemberOptions[] } {
   const weightMode = pickOf(r, ['equal', 'equal', 'few', 'many', 'decimal']);
   const lf = (): number =>
@@ -58,9 +65,10 @@ function config(r: Rand, n: number, method: Method): { options: BalancerOptions;
     const m: MemberOptions = {
       url: `http://w${i}:8080`,
       loadfactor: lf(),
-      route: `r${i}`,
+      route: routeOf(r, i, n),
       retry: pickOf(r, [0, 1000, 5000, 20000]),
     };
+    if (r() < 0.15) m.redirect = `r${int(r, 0, n - 1)}`;
     if (tiers > 1) m.lbset = int(r, 0, tiers - 1);
     const roll = r();
     if (roll < 0.05) m.status = '+H';
@@ -71,7 +79,7 @@ function config(r: Rand, n: number, method: Method): { options: BalancerOptions;
     members.push(m);
   }
   const growth = int(r, 0, 3);
-  const spare = Array.from({ length: growth }, (_, i) => ({ url: `http://x${i}:8080` }));
+  const spare = Array.from({ length: growth }, (_, i) => ({ url: `http://x${i}:8080`, route: routeOf(r, i, n) }));
   const options: BalancerOptions = {
     name: 'd',
     mount: '/',
@@ -79,6 +87,7 @@ function config(r: Rand, n: number, method: Method): { options: BalancerOptions;
     members,
     growth,
     forcerecovery: r() < 0.5,
+    nofailover: r() < 0.3,
   };
   if (r() < 0.3) options.slowstart = { window: '10s', minWeightPercent: int(r, 1, 50) };
   return { options, spare };
@@ -150,7 +159,7 @@ function run(seed: number, steps: number, maxN: number, method: Method): void {
         return choose(s, s.select(s.b, undefined, createContext(s.b.id), set));
       });
     } else if (roll < 0.6) {
-      const route = r() < 0.9 ? `r${wi}` : 'nowhere';
+      const route = r() < 0.9 ? `r${int(r, 0, nw)}` : 'nowhere';
       what = `sticky ${route}`;
       each((s) => choose(s, s.select(s.b, { sticky: 'S', route, source: 'cookie' }, createContext(s.b.id), undefined)));
     } else if (roll < 0.7) {
@@ -213,6 +222,15 @@ function run(seed: number, steps: number, maxN: number, method: Method): void {
           rampWorker(s.b, w, 'added');
         });
       }
+    } else if (roll < 0.965) {
+      // The manager edits routes and redirects live: the route index must follow.
+      const route = r() < 0.2 ? '' : `r${int(r, 0, nw)}`;
+      const redirect = r() < 0.5;
+      what = `${redirect ? 'redirect' : 'route'} ${wi} = ${route}`;
+      each((s, w) => {
+        if (redirect) w.redirect = route;
+        else w.route = route;
+      });
     } else if (roll < 0.97) {
       const v = int(r, -2000, 2000);
       what = `lbstatus ${wi} = ${v}`;

@@ -1,7 +1,8 @@
 /**
  * Reference oracles for the differential tests: the selection path as it was before the pick-cost
  * work (issue #7), copied verbatim in behaviour: the O(n) election walk on every selection, Apache's
- * O(n) scans for the three built-in schedulers, the plain sticky accounting and force recovery.
+ * O(n) scans for the three built-in schedulers, the route lookup over every worker, the plain
+ * sticky accounting and force recovery.
  * Nothing here caches anything; test/perf/differential.test.ts runs it side by side with the
  * shipped code and requires identical picks and identical counters after every event.
  */
@@ -13,7 +14,6 @@ import type { Selection } from '../../lib/core/select.js';
 import type { Ramp } from '../../lib/health/ramp.js';
 import { defineScheduler } from '../../lib/schedulers/types.js';
 import { refreshRamp } from '../../lib/health/ramp.js';
-import { findRouteWorker, routeHasOwner } from '../../lib/core/route-worker.js';
 import { IN_ERROR } from '../../lib/core/status.js';
 
 export const refByrequests = defineScheduler(() => ({
@@ -174,6 +174,31 @@ function refChargeStickyHit(balancer: Balancer, routed: Worker): void {
   routed.lbstatus -= total;
 }
 
+/** find_route_worker as it was: every worker visited, twice (regular, then hot standbys). */
+function refFindRouteWorker(
+  balancer: Balancer,
+  route: string,
+  avoid: ReadonlySet<Worker> | undefined,
+  depth = 0,
+): Worker | undefined {
+  for (const standbyPass of [false, true]) {
+    for (const w of balancer.workers) {
+      if (w.standby !== standbyPass || w.route === '' || w.route !== route) continue;
+      if (!w.isUsable()) balancer.retryWorker(w);
+      if (w.isUsable() && !avoid?.has(w)) return w;
+      if (w.redirect !== '' && depth < balancer.workers.length) {
+        const next = refFindRouteWorker(balancer, w.redirect, avoid, depth + 1);
+        if (next) return next;
+      }
+    }
+  }
+  return undefined;
+}
+
+function refRouteHasOwner(balancer: Balancer, route: string): boolean {
+  return route !== '' && balancer.workers.some((w) => w.route === route);
+}
+
 /** selectWorker as it was, on the walks above. */
 export function refSelectWorker(
   balancer: Balancer,
@@ -183,7 +208,7 @@ export function refSelectWorker(
 ): Selection {
   refForceRecovery(balancer);
   if (hit && hit.route !== '') {
-    const routed = findRouteWorker(balancer, hit.route, avoid);
+    const routed = refFindRouteWorker(balancer, hit.route, avoid);
     if (routed && routed.busy >= routed.max) return { worker: undefined, reason: 'full' };
     if (routed) {
       refChargeStickyHit(balancer, routed);
@@ -191,7 +216,7 @@ export function refSelectWorker(
       if (routed.route !== hit.route) ctx.routeChanged = true;
       return { worker: routed, via: 'route' };
     }
-    if (balancer.nofailover && routeHasOwner(balancer, hit.route)) {
+    if (balancer.nofailover && refRouteHasOwner(balancer, hit.route)) {
       return { worker: undefined, reason: 'route-unavailable' };
     }
   }

@@ -8,6 +8,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { findRouteWorker, routeHasOwner } from '../../lib/core/route-worker.js';
 import { resolveSticky } from '../../lib/core/sticky.js';
+import { validateMember } from '../../lib/config/validate.js';
+import { bitOf } from '../../lib/core/status.js';
 import { harness, idOf, type BalancerDef, type MemberDef, runTable } from './helpers/harness.js';
 
 const STICKY: BalancerDef = { stickysession: 'JSESSIONID' };
@@ -259,6 +261,18 @@ describe('nofailover', () => {
     assert.equal(routeHasOwner(h.balancer, ''), false);
   });
 
+  it('follows routes edited live (manager, shared store) and workers added at run time', () => {
+    const h = harness(routed(), { ...STICKY, growth: 1 });
+    assert.equal(h.run('route node2'), 'b');
+    h.w('b').route = 'moved';
+    h.w('c').route = 'node2';
+    assert.equal(h.run('route node2, route moved'), 'c b');
+    assert.equal(routeHasOwner(h.balancer, 'node3'), false);
+    h.balancer.addWorker(validateMember('m', { url: 'http://e:8080', route: 'node9' }));
+    h.balancer.setFlag(h.w('e'), bitOf('D'), false, 'test');
+    assert.equal(h.run('route node9'), 'e');
+  });
+
   it('a 503 does not move any credit', () => {
     const h = harness(routed({ b: { status: '+D' } }), NOFAIL);
     h.run('route node2');
@@ -299,6 +313,18 @@ describe('sticky accounting', () => {
       [1, 0, 2, 0],
     );
   });
+
+  for (const lbmethod of ['byrequests', 'bybusyness', 'bytraffic']) {
+    it(`${lbmethod}: sticky traffic alone credits exactly as Apache, also after an outside lbstatus write`, () => {
+      // Sticky hits with no balanced pick before them build the election's group themselves.
+      const h = harness(routed().slice(0, 3), { ...STICKY, lbmethod });
+      assert.equal(h.run('route*4 node1, route*2 node2'), 'a a a a b b');
+      assert.deepEqual(h.lbstatus(), [4 * 100 - 4 * 300 + 2 * 100, 4 * 100 + 2 * 100 - 2 * 300, 6 * 100]);
+      h.w('b').lbstatus = 0; // an outside write hands the lazy credits back
+      assert.equal(h.run('route node3'), 'c');
+      assert.deepEqual(h.lbstatus(), [-500, 100, 600 + 100 - 300]);
+    });
+  }
 
   it('a redirected hit is charged to the worker that took it', () => {
     const h = harness(routed({ b: { status: '+D', redirect: 'node3' } }), STICKY);
