@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import express from 'express';
 import express4 from 'express4';
-import { balancer } from '../../lib/index.js';
+import { balancer, managerRouter } from '../../lib/index.js';
 import type { BalancerConfig, BalancerMiddleware } from '../../lib/index.js';
 import { FakeClock } from '../support/clock.js';
 import { startUpstreams, stopAll, type Upstream } from '../support/upstreams.js';
@@ -211,3 +211,54 @@ for (const [kind, make] of [
     });
   });
 }
+
+describe('in front of an Express app (docs/performance.md, "Choosing the host")', () => {
+  test("the balancer takes its mounts on node:http's own objects; every other request reaches the app", async (t) => {
+    const [a] = await upstreams(t, 'a');
+    const mw = balancer(config(a!.url));
+    const app = express();
+    app.use((_req, res, next) => {
+      res.setHeader('x-app', '1');
+      next();
+    });
+    app.use('/balancer-manager', managerRouter(mw));
+    app.get('/hello', (_req, res) => {
+      res.send('hi');
+    });
+    const seen: boolean[] = [];
+    const p = await start(
+      t,
+      (req, res) => {
+        res.once('finish', () => seen.push(Object.hasOwn(req, 'balancer')));
+        mw(req, res, () => {
+          app(req, res);
+        });
+      },
+      mw,
+    );
+
+    const proxied = await send(p.base, '/app/x?q=1');
+    assert.equal(proxied.status, 200);
+    assert.equal(echo(proxied).url, '/x?q=1');
+    assert.equal(proxied.headers['x-app'], undefined, "the app's middleware does not run on the balancer's mounts");
+    assert.equal(proxied.headers['x-powered-by'], undefined);
+
+    const hello = await send(p.base, '/hello');
+    assert.equal(hello.status, 200);
+    assert.equal(hello.body.toString(), 'hi');
+    assert.equal(hello.headers['x-app'], '1');
+
+    const api = await send(p.base, '/balancer-manager/api/balancers/app/workers');
+    assert.equal(api.status, 200);
+    const { workers } = JSON.parse(api.body.toString()) as { workers: { elected: number }[] };
+    assert.equal(workers[0]!.elected, 1);
+
+    const other = await send(p.base, '/elsewhere');
+    assert.equal(other.status, 404);
+    assert.match(other.body.toString(), /Cannot GET \/elsewhere/);
+    // A plain node:http req: the context is an own property (no Express prototype, no map copy).
+    assert.deepEqual(seen, [true, false, false, false]);
+    assert.equal(a!.hits.length, 1);
+    await assertIdle(mw);
+  });
+});
