@@ -5,12 +5,13 @@
 //
 //   npm run bench:alternate                                   node:http host, 4 blocks × 8 rounds of 1-s bursts
 //   npm run bench:alternate -- --host express --rounds 6      Express host (+ both HPM variants)
+//   npm run bench:alternate -- --host all --rounds 6          both hosts and every peer in one run
 //   npm run bench:alternate -- --blocks 6 --burst 2 --tag X
 //
 // Metric: requests per proxy CPU-second of each burst (utime+stime from /proc, 10-ms ticks: ≈ 1 %
 // resolution at 1 s). Reported: per-target median and top quartile, and the median over rounds of
 // each target's ratio to the floor (bare http-proxy + keep-alive in the same host) in the same round,
-// and the library's paired ratio to every other target (the issue's goals: × http-proxy-middleware).
+// and each library target's paired ratio to every other target (the issue's goals: × http-proxy-middleware).
 // Backends: 4 × nginx (one worker) when installed, else bench/backends.mjs; ports 19401–19404,
 // targets 19420+. Results go to bench/results/<UTC date>-alternate-<host>.md.
 import { spawn, execFileSync } from 'node:child_process';
@@ -57,9 +58,18 @@ const TARGETS = {
     ['hpm-express', 'bench/targets/baseline.mjs', 'hpm-express'],
     ['hpm-ka-express', 'bench/targets/baseline.mjs', 'hpm-ka-express'],
   ],
+  // Both hosts in one run: what mounting the balancer in Express costs, against the same peers.
+  all: [
+    ['httpproxy-express', 'bench/targets/baseline.mjs', 'httpproxy-express'],
+    ['lib-express', 'bench/targets/library.mjs', 'express'],
+    ['hpm-express', 'bench/targets/baseline.mjs', 'hpm-express'],
+    ['hpm-ka-express', 'bench/targets/baseline.mjs', 'hpm-ka-express'],
+    ['httpproxy-node', 'bench/targets/baseline.mjs', 'httpproxy-node'],
+    ['lib-node', 'bench/targets/library.mjs', 'node'],
+  ],
 }[host];
 if (!TARGETS) {
-  console.error('--host node|express');
+  console.error('--host node|express|all');
   process.exit(2);
 }
 
@@ -157,10 +167,12 @@ async function main() {
     );
   }
   // The issue's goals compare the library with each peer directly: ratios of the same round's bursts.
-  const lib = targets.find((t) => t.id.startsWith('lib-'));
-  lines.push('', '| library × | median of paired rounds |', '|---|---:|');
+  const libs = targets.filter((t) => t.id.startsWith('lib-'));
+  lines.push('', `| × | ${libs.map((l) => l.id).join(' | ')} |`, `|---|${libs.map(() => '---:').join('|')}|`);
   for (const t of targets) {
-    if (t !== lib) lines.push(`| ${t.id} | ${median(lib.values.map((v, i) => v / t.values[i])).toFixed(3)} |`);
+    if (libs.includes(t)) continue;
+    const cells = libs.map((l) => median(l.values.map((v, i) => v / t.values[i])).toFixed(3));
+    lines.push(`| ${t.id} | ${cells.join(' | ')} |`);
   }
   lines.push('', 'Every burst (req per CPU-s):', '');
   for (const t of targets) lines.push(`- ${t.id}: ${t.values.map((v) => v.toFixed(0)).join(' ')}`);
