@@ -11,7 +11,10 @@ import { refreshRamp } from '../health/ramp.js';
  */
 export interface ElectionCache {
   version: number;
-  /** The earliest retry time of a worker in error the walk visited (Infinity: none). */
+  /**
+   * The earliest retry time of a worker in error the walk visited (Infinity: none; −Infinity or a time
+   * already past when a walk that changes nothing built it: the next election walks again).
+   */
   due: number;
   /** The group the scheduler ranks, or undefined when the answer was `outcome`. */
   group: readonly Worker[] | undefined;
