@@ -88,7 +88,8 @@ async function child(lbmethod, n, weights, mode, opts) {
   let head = 0;
   let sink = 0;
   // Sticky mode: one hit per route, taken in turn (built before timing; a request resolves its own).
-  const hits = mode === 'sticky' ? b.workers.map((w) => ({ sticky: 'S', route: w.route, source: 'cookie' })) : [];
+  const sticky = mode === 'sticky';
+  const hits = sticky ? b.workers.map((w) => ({ sticky: 'S', route: w.route, source: 'cookie' })) : [];
   let nextHit = 0;
   const hit = () => {
     const h = hits[nextHit];
@@ -96,12 +97,12 @@ async function child(lbmethod, n, weights, mode, opts) {
     return h;
   };
   const run =
-    mode === 'cycle' || mode === 'sticky'
+    mode === 'cycle' || sticky
       ? (iters) => {
           for (let i = 0; i < iters; i++) {
             const old = ring[head];
             if (old !== undefined) b.release(old, OUTCOME, 'GET');
-            const sel = selectWorker(b, mode === 'sticky' ? hit() : undefined, ctx, undefined);
+            const sel = selectWorker(b, sticky ? hit() : undefined, ctx, undefined);
             const w = sel.worker;
             b.acquire(w);
             ring[head] = w;

@@ -56,10 +56,7 @@ export const bybusyness = defineScheduler(() => {
       credits.current?.busyChanged(w);
     },
     chargeSticky(group, routed, total) {
-      const s = credits.for(group);
-      if (s === undefined) return false;
-      s.chargeSticky(routed, total);
-      return true;
+      return credits.chargeSticky(group, routed, total);
     },
     reset(workers) {
       for (const w of workers) w.lbstatus = 0;

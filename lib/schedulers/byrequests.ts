@@ -50,10 +50,7 @@ export const byrequests = defineScheduler(() => {
       return s === undefined ? scan(group) : s.pick();
     },
     chargeSticky(group, routed, total) {
-      const s = credits.for(group);
-      if (!s?.exactSticky) return false;
-      s.chargeSticky(routed, total);
-      return true;
+      return credits.chargeSticky(group, routed, total);
     },
     reset(workers) {
       for (const w of workers) w.lbstatus = 0;

@@ -114,10 +114,7 @@ export const bytraffic = defineScheduler(() => {
       return group[tree.heap.top()]!;
     },
     chargeSticky(group, routed, total) {
-      const c = credits.for(group);
-      if (c === undefined) return false;
-      c.chargeSticky(routed, total);
-      return true;
+      return credits.chargeSticky(group, routed, total);
     },
     countersChanged(w) {
       if (tree === undefined) return;

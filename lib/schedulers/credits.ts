@@ -185,6 +185,18 @@ export class CreditCache {
     this.#exactOnly = exactOnly;
   }
 
+  /**
+   * A scheduler's chargeSticky: the sticky credits on the structure over `group` when there is one and
+   * its credits are exact (every weight is the lbfactor), else false (the balancer then credits the
+   * workers one by one).
+   */
+  chargeSticky(group: readonly Worker[], routed: Worker, total: number): boolean {
+    const s = this.for(group);
+    if (!s?.exactSticky) return false;
+    s.chargeSticky(routed, total);
+    return true;
+  }
+
   /** The live structure, if any (for counter updates between picks). */
   get current(): CreditHeaps | undefined {
     return this.#heaps;

@@ -129,6 +129,18 @@ describe('route → worker', () => {
     assert.equal(findRouteWorker(h.balancer, 'node1', new Set([h.w('a')])), undefined);
   });
 
+  it('follows routes edited live (manager, shared store) and workers added at run time', () => {
+    const h = harness(routed(), { ...STICKY, growth: 1 });
+    assert.equal(h.run('route node2'), 'b');
+    h.w('b').route = 'moved';
+    h.w('c').route = 'node2';
+    assert.equal(h.run('route node2, route moved'), 'c b');
+    assert.equal(routeHasOwner(h.balancer, 'node3'), false);
+    h.balancer.addWorker(validateMember('m', { url: 'http://e:8080', route: 'node9' }));
+    h.balancer.setFlag(h.w('e'), bitOf('D'), false, 'test');
+    assert.equal(h.run('route node9'), 'e');
+  });
+
   it('findRouteWorker: the empty route never matches a worker without route', () => {
     const h = harness(['a', 'b'], STICKY);
     assert.equal(findRouteWorker(h.balancer, '', undefined), undefined);
@@ -259,18 +271,6 @@ describe('nofailover', () => {
     assert.equal(routeHasOwner(h.balancer, 'node1'), true);
     assert.equal(routeHasOwner(h.balancer, 'node2'), false);
     assert.equal(routeHasOwner(h.balancer, ''), false);
-  });
-
-  it('follows routes edited live (manager, shared store) and workers added at run time', () => {
-    const h = harness(routed(), { ...STICKY, growth: 1 });
-    assert.equal(h.run('route node2'), 'b');
-    h.w('b').route = 'moved';
-    h.w('c').route = 'node2';
-    assert.equal(h.run('route node2, route moved'), 'c b');
-    assert.equal(routeHasOwner(h.balancer, 'node3'), false);
-    h.balancer.addWorker(validateMember('m', { url: 'http://e:8080', route: 'node9' }));
-    h.balancer.setFlag(h.w('e'), bitOf('D'), false, 'test');
-    assert.equal(h.run('route node9'), 'e');
   });
 
   it('a 503 does not move any credit', () => {
