@@ -7,7 +7,7 @@ import { restoreBalancers } from './core/admin.js';
 import type { StateStore } from './store/store.js';
 import { ProxyEngine } from './forward/http-proxy.js';
 import { AgentPool } from './forward/agents.js';
-import { mapPath } from './proxy/mount.js';
+import { BAD_PATH, mapPath } from './proxy/mount.js';
 import { handleRequest, internalError, type HandlerDeps } from './proxy/handle.js';
 import { handleUpgrade, rejectUpgrade } from './proxy/upgrade.js';
 import { respondError } from './proxy/respond.js';
@@ -86,9 +86,10 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   log.config('built %d balancer(s): %s', balancers.length, balancers.map((b) => `${b.id} at ${b.mount}`).join(', '));
 
   /** The first balancer (config order) whose mount matches, with the worker-side path. */
-  const route = (url: string | undefined): { b: Balancer; path: string } | undefined => {
+  const route = (url: string | undefined): { b: Balancer; path: string } | typeof BAD_PATH | undefined => {
     for (const b of balancers) {
       const path = mapPath(b.mount, b.path, url ?? '/');
+      if (path === BAD_PATH) return path;
       if (path !== undefined) return { b, path };
     }
     return undefined;
@@ -101,6 +102,10 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
     for (const b of balancers) {
       const path = mapPath(b.mount, b.path, url);
       if (path === undefined) continue;
+      if (path === BAD_PATH) {
+        respondError(global, req, res, 'ERR_BAD_PATH', 400, 'the request path leaves the mount it names');
+        return;
+      }
       if (restoring) {
         const again = (): void => middleware(req, res, next);
         void ready.then(again, again);
@@ -129,6 +134,10 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const hit = route(req.url);
     if (!hit) return false;
+    if (hit === BAD_PATH) {
+      rejectUpgrade(socket, 400, 'Bad Request');
+      return true;
+    }
     if (closed) {
       rejectUpgrade(socket, 503, 'Service Unavailable');
       return true;

@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mapPath, normalizePath } from '../../lib/proxy/mount.js';
+import { BAD_PATH, mapPath, normalizePath } from '../../lib/proxy/mount.js';
 
 describe('mapPath: mount matching', () => {
   const cases: [mount: string, target: string, url: string, expected: string | undefined][] = [
@@ -65,34 +65,50 @@ describe('mapPath: target path join', () => {
 });
 
 describe('mapPath: dot segments', () => {
-  const cases: [mount: string, url: string, expected: string | undefined][] = [
+  // Resolved below the mount the raw path names; a ".." climbing above it is BAD_PATH (400).
+  const cases: [mount: string, url: string, expected: string | undefined | typeof BAD_PATH][] = [
     ['/app/', '/app/a/../b', '/b'],
     ['/app/', '/app/./b', '/b'],
     ['/app/', '/app/a/./b/../c', '/a/c'],
-    ['/app', '/app/../admin', undefined],
-    ['/app', '/app/..', undefined],
-    ['/app/', '/app/x/../../admin', undefined],
-    ['/app', '/app/%2e%2e/admin', undefined],
-    ['/app', '/app/%2E%2E/admin', undefined],
-    ['/app', '/app/.%2e/admin', undefined],
-    ['/app', '/app/%2e./admin', undefined],
+    ['/app', '/app/../admin', BAD_PATH],
+    ['/app', '/app/..', BAD_PATH],
+    ['/app', '/app/../app/x', BAD_PATH],
+    ['/app/', '/app/x/../../admin', BAD_PATH],
+    ['/app/', '/app/..', BAD_PATH],
+    ['/app', '/app/%2e%2e/admin', BAD_PATH],
+    ['/app', '/app/%2E%2E/admin', BAD_PATH],
+    ['/app', '/app/.%2e/admin', BAD_PATH],
+    ['/app', '/app/%2e./admin', BAD_PATH],
     ['/app', '/app/%2e/x', '/x'],
-    ['/app', '/x/../app/y', '/y'],
     ['/app', '/app/x/..', '/'],
     ['/app', '/app/x/.', '/x/'],
+    ['/app', '/app//../x', '/x'],
     ['/app', '/app/.../x', '/.../x'],
     ['/app', '/app/..x/y', '/..x/y'],
-    // Encoded slashes are refused (Apache's AllowEncodedSlashes Off answers 404).
+    ['/', '/..', BAD_PATH],
+    ['/', '/a/../b', '/b'],
+    // The raw path names no mount: reaching this one once resolved is BAD_PATH, never a match.
+    ['/app', '/x/../app/y', BAD_PATH],
+    ['/app', '/../app/y', BAD_PATH],
+    ['/app', '/./app/y', BAD_PATH],
+    ['/app', '/x/%2e%2e/app', BAD_PATH],
+    ['/app', '/x/../other', undefined],
+    ['/app', '/x/./y', undefined],
+    // Encoded slashes (and NUL) are refused (Apache's AllowEncodedSlashes Off answers 404).
     ['/app', '/app/%2e%2e%2fadmin', undefined],
     ['/app', '/app/a%2Fb', undefined],
     ['/app', '/app/a%5cb', undefined],
+    ['/app', '/app/a%00b', undefined],
     // "..;x" is a dot segment to Tomcat: resolved here so it cannot escape the mount on the worker.
-    ['/app', '/app/..;/admin', undefined],
+    ['/app', '/app/..;/admin', BAD_PATH],
     ['/app', '/app/x/..;jsessionid=1/y', '/y'],
-    ['/app', '/app/%2e%2e;x/..;/admin', undefined],
+    ['/app', '/app/%2e%2e;x/..;/admin', BAD_PATH],
+    // Path parameters on the mount's own segment are not a level to climb out of.
+    ['/app', '/app;x/../y', BAD_PATH],
+    ['/app', '/app;x/a/../y', '/;x/y'],
   ];
   for (const [mount, url, expected] of cases) {
-    it(`${mount}: ${url} → ${JSON.stringify(expected)}`, () => {
+    it(`${mount}: ${url} → ${String(expected)}`, () => {
       assert.equal(mapPath(mount, '/', url), expected);
     });
   }
@@ -101,11 +117,31 @@ describe('mapPath: dot segments', () => {
     for (const mount of ['/app', '/app/']) {
       for (const target of ['/', '/app', '/base/']) {
         for (const url of ['/app/../admin', '/app/%2e%2e/admin', '/app/x/../../admin', '/app/./../admin?x=1']) {
-          assert.equal(mapPath(mount, target, url), undefined, `${mount} ${target} ${url}`);
+          assert.equal(mapPath(mount, target, url), BAD_PATH, `${mount} ${target} ${url}`);
         }
       }
     }
   });
+});
+
+describe('mapPath: characters the forwarder would rewrite', () => {
+  const cases: [url: string, expected: string | undefined | typeof BAD_PATH][] = [
+    ['/app/..#', BAD_PATH],
+    ['/app/%2e%2e#', BAD_PATH],
+    ['/app/x#frag', BAD_PATH],
+    ['/app/x?q=#frag', BAD_PATH],
+    ['/app/..\t', BAD_PATH],
+    ['/app/.. ', BAD_PATH],
+    ['/app/x\u00a0', BAD_PATH],
+    ['/app/x\u007f', BAD_PATH],
+    ['/app#', undefined],
+    ['/other/..#', undefined],
+  ];
+  for (const [url, expected] of cases) {
+    it(`${JSON.stringify(url)} → ${String(expected)}`, () => {
+      assert.equal(mapPath('/app', '/', url), expected);
+    });
+  }
 });
 
 describe('mapPath: the query is kept untouched', () => {
