@@ -11,11 +11,20 @@ import { beginRequest, selectWaiting } from './select-wait.js';
 import { log } from '../debug.js';
 
 /** Answers an upgrade request with a bare status line (no handshake) and closes the socket. */
-export function rejectUpgrade(socket: Duplex, status: 404 | 502 | 503 | 504, reason: string): void {
+export function rejectUpgrade(socket: Duplex, status: 400 | 404 | 501 | 502 | 503 | 504, reason: string): void {
   if (socket.writable) {
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
   socket.destroy();
+}
+
+/**
+ * Only WebSocket handshakes are proxied (what http-proxy accepts): any other upgrade (h2c, an
+ * Upgrade on POST) is answered before a worker is chosen. It is not forwarded as a plain request,
+ * since upgrades bypass the app's middleware.
+ */
+function isWebSocket(req: IncomingMessage): boolean {
+  return req.method === 'GET' && req.headers.upgrade?.toLowerCase() === 'websocket';
 }
 
 /**
@@ -33,6 +42,10 @@ export async function handleUpgrade(
   open: Set<Duplex>,
 ): Promise<void> {
   socket.on('error', (err) => log.forward('upgrade client socket: %s', err.message));
+  if (!isWebSocket(req)) {
+    rejectUpgrade(socket, 501, 'Not Implemented');
+    return;
+  }
   const { ctx, hit } = beginRequest(balancer, req, req.url ?? '/', req.headers.cookie);
   const tried = new Set<Worker>();
   let attempts = 0;
