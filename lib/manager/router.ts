@@ -75,7 +75,13 @@ function internalError(res: ServerResponse, err: unknown): void {
 }
 
 async function handle(ctx: Ctx, req: Req, res: ServerResponse, next: NextFunction | undefined): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://manager.invalid');
+  // Appended to an origin, "//[" or "//a:99999/" stays a path: it never parses as a host.
+  const target = req.url ?? '/';
+  const url = target.startsWith('/') ? URL.parse(`http://manager.invalid${target}`) : null;
+  if (!url) {
+    sendJson(res, 400, { error: { code: 'ERR_MANAGER_INVALID', message: 'not a request path', field: null } });
+    return;
+  }
   if (url.pathname === '/' || url.pathname === '') return page(ctx, req, res, url);
   if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return api(ctx, req, res, url);
   if (next) {
