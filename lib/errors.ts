@@ -16,7 +16,8 @@ export const ERROR_CODES = {
   ERR_BODY_CONSUMED: 'the request body was read by an earlier middleware and cannot be forwarded (500)',
   ERR_BODY_TIMEOUT: 'the client paused sending its request body for longer than bodyTimeout (408)',
   ERR_QUEUE_FULL: 'every candidate worker is at its max and the queue is full or its wait timed out (503)',
-  ERR_BAD_PATH: 'the request path leaves the mount it names, or holds a "#" (400)',
+  ERR_BAD_PATH:
+    'the request path names one mount but its dot segments leave it or reach another, or it holds a "#" (400)',
   ERR_CLOSED: 'the balancer is closed and takes no new requests (503)',
 } as const;
 

@@ -85,7 +85,7 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   ready.catch(() => undefined);
   log.config('built %d balancer(s): %s', balancers.length, balancers.map((b) => `${b.id} at ${b.mount}`).join(', '));
 
-  /** The first balancer (config order) whose mount matches, with the worker-side path. */
+  /** The first balancer (config order) whose mount matches, with the worker-side path; BAD_PATH to refuse. */
   const route = (url: string | undefined): { b: Balancer; path: string } | typeof BAD_PATH | undefined => {
     for (const b of balancers) {
       const path = mapPath(b.mount, b.path, url ?? '/');
