@@ -394,15 +394,15 @@ export function validateMember(path: string, m: MemberOptions): MemberSpec {
 }
 
 function parseWorkerUrl(field: string, value: unknown): URL {
+  const hint = schemeHint(value);
+  if (hint) throw new ConfigError(field, value, `is not an absolute http:// or https:// URL${hint}`);
   let url: URL;
   try {
     if (typeof value !== 'string') throw new TypeError();
     url = new URL(value);
   } catch {
-    throw new ConfigError(field, value, `is not an absolute http:// or https:// URL${schemeHint(value)}`);
+    throw new ConfigError(field, value, 'is not an absolute http:// or https:// URL');
   }
-  const hint = schemeHint(value);
-  if (hint) throw new ConfigError(field, value, `is not an absolute http:// or https:// URL${hint}`);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(
       field,
