@@ -57,3 +57,4 @@ export type { WorkerEvent, WorkerEventName, WorkerEvents } from './health/events
 export type { CheckResult } from './health/result.js';
 export type { HealthCheckSpec, OutlierSpec, SlowStartSpec, HcMethod } from './health/spec.js';
 export type { OutlierOptions, SlowStartOptions } from './config/options.js';
+export type { Logger } from './logger.js';

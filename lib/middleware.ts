@@ -15,6 +15,8 @@ import { log } from './debug.js';
 import { watchHealth } from './health/monitor.js';
 import { drainWorker } from './health/drain.js';
 import { attachCluster } from './cluster/sync.js';
+import { announceTransitions } from './health/announce.js';
+import { doubledMount } from './proxy/doubled-mount.js';
 
 export type NextFunction = (err?: unknown) => void;
 
@@ -58,8 +60,10 @@ export interface BalancerMiddleware {
 
 /** Builds the balancers from `config` (checked once, here) and returns the middleware. */
 export function balancer(config: BalancerConfig): BalancerMiddleware {
-  const { global, balancers: specs } = validateConfig(config);
+  const { global, balancers: specs, warnings } = validateConfig(config);
+  for (const w of warnings) global.notices.say('warn', w);
   const balancers = specs.map((s) => new Balancer(s, global.clock, global.random));
+  for (const b of balancers) announceTransitions(b, global.notices);
   const agents = new AgentPool(global.keepAliveIdleMs);
   // Worker events, slow start, outlier ejection and active checks (lib/health), stopped by close().
   const health = balancers.map((b) => watchHealth(b));
@@ -123,6 +127,7 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
       }
       return;
     }
+    if (next) doubledMount(req, route, global.notices);
     if (next) next();
     else {
       res.statusCode = 404;
@@ -135,11 +140,11 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
     const hit = route(req.url);
     if (!hit) return false;
     if (hit === BAD_PATH) {
-      rejectUpgrade(socket, 400, 'Bad Request');
+      rejectUpgrade(socket, 400, 'Bad Request', global.errorHeader ? 'ERR_BAD_PATH' : undefined);
       return true;
     }
     if (closed) {
-      rejectUpgrade(socket, 503, 'Service Unavailable');
+      rejectUpgrade(socket, 503, 'Service Unavailable', global.errorHeader ? 'ERR_CLOSED' : undefined);
       return true;
     }
     handleUpgrade(deps, hit.b, hit.path, req, socket, head, openUpgrades).catch((err: unknown) => {

@@ -3,6 +3,7 @@ import type { Clock, RandomSource } from '../core/clock.js';
 import type { StateStore } from '../store/store.js';
 import type { ErrorInfo } from './options.js';
 import type { OutlierSpec, SlowStartSpec } from '../health/spec.js';
+import type { Notices } from '../logger.js';
 
 /** Settings shared by every balancer of one middleware, after validation. */
 export interface GlobalSpec {
@@ -20,4 +21,7 @@ export interface GlobalSpec {
   /** Defaults for balancers that set none (undefined = off). */
   outlier: OutlierSpec | undefined;
   slowstart: SlowStartSpec | undefined;
+  /** The `logger` option, prefixing and de-duplicating. */
+  notices: Notices;
+  errorHeader: boolean;
 }

@@ -3,6 +3,7 @@ import type { Clock, RandomSource } from '../core/clock.js';
 import type { BalancerError } from '../errors.js';
 import type { StateStore } from '../store/store.js';
 import type { RequestContext } from '../core/context.js';
+import type { Logger } from '../logger.js';
 
 /**
  * A duration: a number of milliseconds, or a string with a unit ("500ms", "2s", "1m").
@@ -201,6 +202,13 @@ export interface BalancerConfig {
   outlier?: OutlierOptions | boolean;
   /** Slow start for every balancer that does not set its own. Default off. */
   slowstart?: SlowStartOptions | Duration | false;
+  /**
+   * Where warnings about likely mistakes (each said once) and worker state changes go: an object with
+   * `warn`, `info` and `error`. Default `console`; `false` says nothing.
+   */
+  logger?: Logger | false;
+  /** Add `X-Balancer-Error: <code>` to the answers the balancer sends itself. Default true. */
+  errorHeader?: boolean;
   /** Injected time (tests). */
   clock?: Clock;
   /** Injected randomness (tests). */

@@ -24,6 +24,8 @@ import {
   validateOutlier,
   validateSlowStart,
 } from '../health/validate.js';
+import { Notices, type Logger } from '../logger.js';
+import { durationWarnings } from './warnings.js';
 
 const MEMBER_KEYS = new Set([
   'url',
@@ -79,6 +81,8 @@ const GLOBAL_KEYS = new Set([
   'bodyTimeout',
   'outlier',
   'slowstart',
+  'logger',
+  'errorHeader',
 ]);
 
 const DEFAULT_RETRY_MS = 60_000;
@@ -98,9 +102,24 @@ function checkKeys(path: string, obj: Record<string, unknown>, allowed: Set<stri
   }
 }
 
-/** Checks the whole configuration once; throws a ConfigError naming the first bad field. */
-export function validateConfig(config: unknown): { global: GlobalSpec; balancers: BalancerSpec[] } {
+/**
+ * Checks the whole configuration once; throws a ConfigError naming the first bad field. `warnings`
+ * are values that are valid but probably not meant (the caller says them through the logger).
+ */
+export function validateConfig(config: unknown): {
+  global: GlobalSpec;
+  balancers: BalancerSpec[];
+  warnings: string[];
+} {
   if (!isObject(config)) throw new ConfigError('config', config, 'is not an object with a "balancers" array');
+  if (!('balancers' in config) && ('members' in config || 'mount' in config)) {
+    // One balancer's options passed as the whole configuration: the most common first mistake.
+    throw new ConfigError(
+      'balancers',
+      undefined,
+      'is missing: this looks like one balancer (it has mount or members); wrap it: balancer({ balancers: [ … ] })',
+    );
+  }
   checkKeys('config', config, GLOBAL_KEYS);
   const c = config as unknown as BalancerConfig;
   if (!Array.isArray(c.balancers) || c.balancers.length === 0) {
@@ -116,7 +135,7 @@ export function validateConfig(config: unknown): { global: GlobalSpec; balancers
     names.add(spec.name);
     return spec;
   });
-  return { global, balancers };
+  return { global, balancers, warnings: durationWarnings(c) };
 }
 
 function validateGlobal(c: BalancerConfig): GlobalSpec {
@@ -153,7 +172,20 @@ function validateGlobal(c: BalancerConfig): GlobalSpec {
     random: c.random ?? Math.random,
     outlier: validateOutlier('outlier', c.outlier) ?? undefined,
     slowstart: validateSlowStart('slowstart', c.slowstart) ?? undefined,
+    notices: new Notices(validateLogger(c.logger)),
+    errorHeader: c.errorHeader === undefined ? true : parseBoolean('errorHeader', c.errorHeader),
   };
+}
+
+function validateLogger(value: unknown): Logger | false {
+  if (value === undefined) return console;
+  if (value === false) return false;
+  const ok =
+    typeof value === 'object' &&
+    value !== null &&
+    (['warn', 'info', 'error'] as const).every((k) => typeof (value as Partial<Logger>)[k] === 'function');
+  if (!ok) throw new ConfigError('logger', value, 'is not a logger ({ warn, info, error }, e.g. console) or false');
+  return value as Logger;
 }
 
 function validateMount(field: string, value: unknown): string {
@@ -362,6 +394,8 @@ export function validateMember(path: string, m: MemberOptions): MemberSpec {
 }
 
 function parseWorkerUrl(field: string, value: unknown): URL {
+  const hint = schemeHint(value);
+  if (hint) throw new ConfigError(field, value, `is not an absolute http:// or https:// URL${hint}`);
   let url: URL;
   try {
     if (typeof value !== 'string') throw new TypeError();
@@ -380,4 +414,15 @@ function parseWorkerUrl(field: string, value: unknown): URL {
     throw new ConfigError(field, value, 'must be scheme://host[:port][/base] without credentials, query or fragment');
   }
   return url;
+}
+
+/** "10.0.0.1:8080" and "localhost:8080" lack a scheme (the second even parses as one, "localhost:"). */
+function schemeHint(value: unknown): string {
+  if (typeof value !== 'string' || value.includes('://') || !/^[\w[]/.test(value)) return '';
+  try {
+    new URL(`http://${value}`);
+    return `: add http:// (e.g. "http://${value}")`;
+  } catch {
+    return '';
+  }
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { PassThrough, type Writable } from 'node:stream';
+import { parsedBodyPlan, type ParsedFrom } from './parsed-body.js';
 
 /**
  * How a request body is forwarded. Bodies up to the replay limit are read first (as nginx's
@@ -8,9 +9,9 @@ import { PassThrough, type Writable } from 'node:stream';
  */
 export type BodyPlan =
   | { kind: 'none' }
-  | { kind: 'buffered'; chunks: Buffer[]; bytes: number }
+  | { kind: 'buffered'; chunks: Buffer[]; bytes: number; parsed?: ParsedFrom }
   | { kind: 'streaming'; prefix: Buffer[]; bytes: number }
-  | { kind: 'consumed' }
+  | { kind: 'consumed'; cause: string }
   | { kind: 'aborted' }
   | { kind: 'timeout' };
 
@@ -29,11 +30,8 @@ export function readBody(
   idleMs: number,
 ): Promise<BodyPlan> | BodyPlan {
   if (!hasBody(headers)) return NONE;
-  if (req.readableEnded) {
-    // An earlier middleware read it; raw bytes kept by e.g. express.json({ verify }) can still go.
-    const raw = (req as { rawBody?: unknown }).rawBody;
-    return Buffer.isBuffer(raw) ? { kind: 'buffered', chunks: [raw], bytes: raw.length } : { kind: 'consumed' };
-  }
+  // An earlier middleware read it: req.rawBody or the parsed req.body can still go.
+  if (req.readableEnded) return parsedBodyPlan(req, headers);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let bytes = 0;

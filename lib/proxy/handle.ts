@@ -76,6 +76,8 @@ function run(
   if (admitted(deps.global, req, res, plan)) new RequestRun(deps, balancer, path, req, res, ctx, hit, plan).start();
 }
 
+const MOUNT_FIRST = 'mount the balancer before body parsers (app.use(balancer(config)) before express.json())';
+
 /** False (and answered) when the body was lost, already read, or too slow to arrive. */
 function admitted(
   global: GlobalSpec,
@@ -85,15 +87,17 @@ function admitted(
 ): plan is ForwardedPlan {
   if (plan.kind === 'aborted') return false;
   if (plan.kind === 'consumed') {
-    respondError(
-      global,
-      req,
-      res,
-      'ERR_BODY_CONSUMED',
-      500,
-      'the request body was read before the balancer (mount balancer() before body parsers, or keep req.rawBody)',
-    );
+    const message = `the request body was read before the balancer and cannot be forwarded (${plan.cause}): ${MOUNT_FIRST}, or keep the raw bytes in req.rawBody`;
+    global.notices.once('error', `consumed: ${plan.cause}`, message);
+    respondError(global, req, res, 'ERR_BODY_CONSUMED', 500, message);
     return false;
+  }
+  if (plan.kind === 'buffered' && plan.parsed !== undefined) {
+    global.notices.once(
+      'warn',
+      'parsed body',
+      `a body parser ran before the balancer: the request body is forwarded re-serialised from req.body (${plan.parsed}), which costs a parse and may change its bytes; ${MOUNT_FIRST}`,
+    );
   }
   if (plan.kind === 'timeout') {
     // The rest of the body may still arrive: the connection cannot carry another request.

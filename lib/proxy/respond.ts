@@ -45,6 +45,7 @@ export function respondError(
   const headers: Record<string, string> = {
     'content-type': 'text/plain; charset=utf-8',
     'cache-control': 'no-store',
+    ...(global.errorHeader ? { 'x-balancer-error': code } : {}),
     ...(global.exposeHeaders && req.balancer ? contextHeaders(req.balancer) : {}),
     ...extraHeaders,
   };

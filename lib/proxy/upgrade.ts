@@ -9,11 +9,18 @@ import { outgoingHeaders } from '../forward/headers.js';
 import { preconnect, oneSocketAgent } from '../forward/preconnect.js';
 import { beginRequest, selectWaiting } from './select-wait.js';
 import { log } from '../debug.js';
+import type { ErrorCode } from '../errors.js';
 
-/** Answers an upgrade request with a bare status line (no handshake) and closes the socket. */
-export function rejectUpgrade(socket: Duplex, status: 400 | 404 | 501 | 502 | 503 | 504, reason: string): void {
+/** Answers an upgrade request with a bare status line (no handshake) and closes the socket; `code` goes in X-Balancer-Error. */
+export function rejectUpgrade(
+  socket: Duplex,
+  status: 400 | 404 | 501 | 502 | 503 | 504,
+  reason: string,
+  code?: ErrorCode,
+): void {
   if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const tag = code === undefined ? '' : `X-Balancer-Error: ${code}\r\n`;
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\n${tag}Connection: close\r\nContent-Length: 0\r\n\r\n`);
   }
   socket.destroy();
 }
@@ -53,7 +60,13 @@ export async function handleUpgrade(
     const sel = await selectWaiting(balancer, hit, ctx, tried, socket);
     if (socket.destroyed) return;
     if (!sel.worker) {
-      rejectUpgrade(socket, 503, 'Service Unavailable');
+      const code =
+        sel.reason === 'no-worker'
+          ? 'ERR_NO_WORKER'
+          : sel.reason === 'route-unavailable'
+            ? 'ERR_ROUTE_UNAVAILABLE'
+            : 'ERR_QUEUE_FULL';
+      rejectUpgrade(socket, 503, 'Service Unavailable', deps.global.errorHeader ? code : undefined);
       return;
     }
     const worker = sel.worker;
@@ -67,7 +80,7 @@ export async function handleUpgrade(
       balancer.markError(worker, `upgrade connect failed: ${(conn as NodeJS.ErrnoException).code ?? conn.message}`);
       tried.add(worker);
       if (!worker.isUsable() && attempts++ < balancer.maxAttempts) continue;
-      rejectUpgrade(socket, 503, 'Service Unavailable');
+      rejectUpgrade(socket, 503, 'Service Unavailable', deps.global.errorHeader ? 'ERR_WORKER_CONNECT' : undefined);
       return;
     }
     bridge(deps, balancer, worker, path, req, socket, head, conn, open);
@@ -140,7 +153,14 @@ function bridge(
       onError(err) {
         failure = err;
         // http-proxy ends the socket next; tell the client why if nothing was sent yet.
-        if (status === 0) rejectUpgrade(socket, timedOut ? 504 : 502, timedOut ? 'Gateway Timeout' : 'Bad Gateway');
+        const code = timedOut ? 'ERR_WORKER_TIMEOUT' : 'ERR_WORKER_RESPONSE';
+        if (status === 0)
+          rejectUpgrade(
+            socket,
+            timedOut ? 504 : 502,
+            timedOut ? 'Gateway Timeout' : 'Bad Gateway',
+            global.errorHeader ? code : undefined,
+          );
         else socket.destroy();
       },
     },

@@ -184,9 +184,9 @@ for (const [kind, make] of [
       await assertIdle(mw2);
     });
 
-    test('a body parser before the balancer: 500 ERR_BODY_CONSUMED instead of a hang; rawBody is forwarded', async (t) => {
+    test('a body parser before the balancer: the parsed body is re-serialised, rawBody is forwarded as is', async (t) => {
       const [a] = await upstreams(t, 'a');
-      const mw = balancer(config(a!.url));
+      const mw = balancer({ ...config(a!.url), logger: false });
       const app = make();
       app.use('/app/plain', make.json());
       app.use(
@@ -201,9 +201,9 @@ for (const [kind, make] of [
       const p = await start(t, app, mw);
       const json = '{ "a": 1,   "spaced": true }';
       const headers = { 'content-type': 'application/json' };
-      const consumed = await send(p.base, '/app/plain', { method: 'POST', body: json, headers, timeoutMs: 3000 });
-      assert.equal(consumed.status, 500);
-      assert.equal(a!.hits.length, 0);
+      const parsed = await send(p.base, '/app/plain', { method: 'POST', body: json, headers, timeoutMs: 3000 });
+      assert.equal(parsed.status, 200);
+      assert.equal(a!.hits.at(-1)!.body.toString(), '{"a":1,"spaced":true}', 'JSON.stringify of req.body');
       const kept = await send(p.base, '/app/raw', { method: 'POST', body: json, headers, timeoutMs: 3000 });
       assert.equal(kept.status, 200);
       assert.equal(a!.hits.at(-1)!.body.toString(), json, 'the exact raw bytes, not a re-serialised body');

@@ -58,6 +58,7 @@ test(`stress: ${TOTAL} requests over mixed faults at concurrency ${CONCURRENCY}`
       },
       { name: 'post', mount: '/post', members },
     ],
+    logger: false, // thousands of deliberate worker transitions
   });
   const srv = await listen((req, res) => lb(req, res));
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
