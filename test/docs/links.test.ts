@@ -37,7 +37,8 @@ describe('docs: links and anchors', () => {
           broken.push(`${where} (an anchor into a file that is not Markdown)`);
           continue;
         }
-        if (!anchors(read(path)).has(decodeURIComponent(hash))) broken.push(`${where} (no heading #${hash} in ${path})`);
+        if (!anchors(read(path)).has(decodeURIComponent(hash)))
+          broken.push(`${where} (no heading #${hash} in ${path})`);
       }
     }
     assert.deepEqual(broken, []);
@@ -47,13 +48,10 @@ describe('docs: links and anchors', () => {
     const a = anchors(
       '# Sixth pass: sticky selection\n## `X-Forwarded-*` and trusted proxies\n## 2. Find the sticky route\n## Same\n## Same\n',
     );
-    assert.deepEqual([...a], [
-      'sixth-pass-sticky-selection',
-      'x-forwarded--and-trusted-proxies',
-      '2-find-the-sticky-route',
-      'same',
-      'same-1',
-    ]);
+    assert.deepEqual(
+      [...a],
+      ['sixth-pass-sticky-selection', 'x-forwarded--and-trusted-proxies', '2-find-the-sticky-route', 'same', 'same-1'],
+    );
   });
 });
 
@@ -66,7 +64,10 @@ const FORBIDDEN: [RegExp, string][] = [
   [/\bissue\s*#?\d+|(?<![\w/.-])#\d+(?![-\w])/i, 'an issue number'],
   [/\b(first|second|third|fourth|fifth|sixth|seventh|eighth) pass\b/i, 'an optimisation diary'],
   [/\bdiary\b/i, 'an optimisation diary'],
-  [/\b(this|the|other|during the) sessions?(['’]s?|\b)(?! (cookie|ids?|values?|route|names?|sticky|store|data)\b)/i, '"session" meaning a work session'],
+  [
+    /\b(this|the|other|during the) sessions?(['’]s?|\b)(?! (cookie|ids?|values?|route|names?|sticky|store|data)\b)/i,
+    '"session" meaning a work session',
+  ],
   [/\bhelpers?\b|\bthe lead\b/i, 'how the work was organised'],
 ];
 
@@ -77,7 +78,8 @@ describe('docs: wording for users', () => {
       read(page)
         .split('\n')
         .forEach((text, i) => {
-          for (const [re, what] of FORBIDDEN) if (re.test(text)) found.push(`${page}:${i + 1}: ${what}: ${text.trim()}`);
+          for (const [re, what] of FORBIDDEN)
+            if (re.test(text)) found.push(`${page}:${i + 1}: ${what}: ${text.trim()}`);
         });
     }
     assert.deepEqual(found, []);
@@ -107,13 +109,17 @@ describe('docs: ```ts blocks type-check against the public types', () => {
         for (const b of fencedBlocks(read(page))) {
           const [lang, ...flags] = b.info.split(/\s+/);
           if ((lang !== 'ts' && lang !== 'typescript') || flags.includes('fragment')) continue;
-          const file = `block${++n}.ts`;
-          // `export {}` makes every block a module of its own, so their top-level names never clash.
+          // A block whose first line is `// name.ts` is that file of a multi-file example, next to the
+          // page's other named blocks; the rest get a file each. `export {}` makes every block a module
+          // of its own, so top-level names never clash.
+          const named = /^\/\/ ([\w-]+\.ts)\s*$/.exec(b.text.split('\n')[0] ?? '')?.[1];
+          const file = named ? `${page.replace(/\W/g, '_')}/${named}` : `block${++n}.ts`;
+          mkdirSync(dirname(join(dir, file)), { recursive: true });
           writeFileSync(join(dir, file), `${b.text}\nexport {};\n`);
           origin.set(file, `${page}:${b.line}`);
         }
       }
-      assert.ok(n >= 10, `found only ${n} blocks`);
+      assert.ok(origin.size >= 20, `found only ${origin.size} blocks`);
       writeFileSync(
         join(dir, 'tsconfig.json'),
         JSON.stringify({
@@ -129,7 +135,7 @@ describe('docs: ```ts blocks type-check against the public types', () => {
             typeRoots: [join(ROOT, 'node_modules', '@types')],
             paths: { 'express-proxy-balancer': [join(ROOT, 'lib', 'index.ts')] },
           },
-          include: ['*.ts'],
+          include: ['**/*.ts'],
         }),
       );
       let out = '';
@@ -146,7 +152,7 @@ describe('docs: ```ts blocks type-check against the public types', () => {
         .split('\n')
         .filter((l) => /error TS\d+/.test(l))
         .map((l) =>
-          l.replace(/^(?:.*[/\\])?(block\d+\.ts)\((\d+),\d+\)/, (_m, f: string, line: string) => {
+          l.replace(/^(?:docs-ts-[^/\\]+[/\\])?(\S+\.ts)\((\d+),\d+\)/, (_m, f: string, line: string) => {
             return `${origin.get(f) ?? f} (+${Number(line) - 1})`;
           }),
         );
