@@ -11,7 +11,7 @@
 // Metric: requests per proxy CPU-second of each burst (utime+stime from /proc, 10-ms ticks: ≈ 1 %
 // resolution at 1 s). Reported: per-target median and top quartile, and the median over rounds of
 // each target's ratio to the floor (bare http-proxy + keep-alive in the same host) in the same round,
-// and each library target's paired ratio to every other target (the issue's goals: × http-proxy-middleware).
+// and each library target's paired ratio to every other target (the performance goals: × http-proxy-middleware).
 // Backends: 4 × nginx (one worker) when installed, else bench/backends.mjs; ports 19401–19404,
 // targets 19420+. Results go to bench/results/<UTC date>-alternate-<host>.md.
 import { spawn, execFileSync } from 'node:child_process';
@@ -166,7 +166,7 @@ async function main() {
       `| ${t.id} | ${median(t.values).toFixed(0)} | ${topQuartile(t.values).toFixed(0)} | ${paired.toFixed(3)} | ${(topQuartile(t.values) / topQuartile(floor.values)).toFixed(3)} |`,
     );
   }
-  // The issue's goals compare the library with each peer directly: ratios of the same round's bursts.
+  // The goals compare the library with each peer directly: ratios of the same round's bursts.
   const libs = targets.filter((t) => t.id.startsWith('lib-'));
   lines.push('', `| × | ${libs.map((l) => l.id).join(' | ')} |`, `|---|${libs.map(() => '---:').join('|')}|`);
   for (const t of targets) {

@@ -3,7 +3,7 @@
 // ns per selection through the real path (selectWorker + acquire/release) for every built-in
 // scheduler at 4, 100, 1 000 and 10 000 workers. Used to report "before / after" for a change.
 //
-//   node --import tsx bench/pick-compare.mjs --lib before=/tmp/base/lib --lib after=lib
+//   node --import tsx bench/pick-compare.mjs --lib before=../base/lib --lib after=lib
 //   options: --lib NAME=DIR (repeatable; default after=lib)  --n 4,100,1000,10000  --repeats 5
 //            --only byrequests,bybusyness  --weights equal,mixed  --samples 11  --sample-ms 30
 //            --warmup-ms 200  --no-pin

@@ -7,7 +7,7 @@
 //   node targets/baseline.mjs hpm-ka-express      Express 5 + http-proxy-middleware 3, keep-alive agent
 //   node targets/baseline.mjs hpm-node | hpm-ka-node   the same two on plain node:http
 //
-// Same recipes as the workplace harness (/work/shared/bench/targets/node-proxy.mjs), rewritten here.
+// The usual Node recipes, as users write them.
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { BACKENDS, serve } from './common.mjs';

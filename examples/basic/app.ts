@@ -11,9 +11,12 @@
  *     BalancerMember "http://127.0.0.1:<p2>" route=app2 loadfactor=1
  *     BalancerMember "http://127.0.0.1:<p3>" route=app3 loadfactor=2
  *     BalancerMember "http://127.0.0.1:<p4>" route=spare status=+H
- *     ProxySet lbmethod=byrequests stickysession=JSESSIONID
+ *     ProxySet lbmethod=byrequests stickysession=JSESSIONID growth=2
  *   </Proxy>
  *   ProxyPass "/app" "balancer://basic/"
+ *
+ * It also starts a fifth backend, app4, that is not in the balancer: add it from the balancer-manager
+ * (growth=2 leaves room for two more workers).
  *
  * Import `start()` to run it from a test: `const { url, lb, stop } = await start({ port: 0 })`.
  */
@@ -43,6 +46,8 @@ export interface Started {
   lb: BalancerMiddleware;
   /** The backend processes, in member order (the last one is the hot standby). */
   backends: Backend[];
+  /** A running backend that is not in the balancer, for trying "Add worker" in the manager. */
+  extra: Backend;
   /** Closes the app and the balancer, then stops every backend process and waits for it to exit. */
   stop: () => Promise<void>;
 }
@@ -61,6 +66,8 @@ const MEMBERS: readonly { name: string; loadfactor?: number; status?: string }[]
   { name: 'app3', loadfactor: 2 },
   { name: 'spare', status: '+H' }, // hot standby: used only when app1..app3 are all unusable
 ];
+/** Started too, but left out of the config: add it from the manager. */
+const EXTRA = 'app4';
 
 /** Starts one backend process and resolves once it printed its port. */
 function startBackend(name: string, route: string): Promise<{ child: ChildProcess; backend: Backend }> {
@@ -140,14 +147,17 @@ export async function start(options: StartOptions = {}): Promise<Started> {
   const port = options.port ?? 8080;
   const host = options.host ?? '127.0.0.1';
 
-  const settled = await Promise.allSettled(MEMBERS.map((m) => startBackend(m.name, m.name)));
+  const names = [...MEMBERS.map((m) => m.name), EXTRA];
+  const settled = await Promise.allSettled(names.map((name) => startBackend(name, name)));
   const children = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.child] : []));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {
     await Promise.all(children.map((c) => stopProcess(c)));
     throw failed.reason;
   }
-  const backends = settled.map((s) => (s as PromiseFulfilledResult<{ backend: Backend }>).value.backend);
+  const started = settled.map((s) => (s as PromiseFulfilledResult<{ backend: Backend }>).value.backend);
+  const backends = started.slice(0, MEMBERS.length);
+  const extra = started[MEMBERS.length]!;
 
   const lb = balancer({
     balancers: [
@@ -156,6 +166,8 @@ export async function start(options: StartOptions = {}): Promise<Started> {
         mount: '/app',
         lbmethod: 'byrequests',
         stickysession: 'JSESSIONID',
+        // Room for two workers added at run time from the manager's "Add worker" form.
+        growth: 2,
         members: backends.map((b, i) => ({
           url: b.url,
           route: b.route,
@@ -223,31 +235,34 @@ export async function start(options: StartOptions = {}): Promise<Started> {
     return stopping;
   };
 
-  return { url, lb, backends, stop };
+  return { url, lb, backends, extra, stop };
 }
 
 async function main(): Promise<void> {
   const port = process.env.PORT === undefined ? 8080 : Number(process.env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT=${process.env.PORT ?? ''} is not a port`);
-  const { url, backends, stop } = await start({ port, host: process.env.HOST ?? '127.0.0.1' });
+  const { url, backends, extra, stop } = await start({ port, host: process.env.HOST ?? '127.0.0.1' });
 
   console.log(`express-proxy-balancer example on ${url}`);
   for (const b of backends) console.log(`  backend ${b.name.padEnd(5)} pid ${b.pid} at ${b.url}`);
+  console.log(`  backend ${extra.name.padEnd(5)} pid ${extra.pid} at ${extra.url}  (not in the balancer yet)`);
   console.log('');
   console.log('Try:');
   console.log(`  curl ${url}/app/hello                  # repeat it: of every 4, app3 answers 2 (1:1:2)`);
-  console.log(`  curl -c /tmp/jar ${url}/app/login      # a backend sets JSESSIONID=<id>.<route>`);
-  console.log(`  curl -b /tmp/jar ${url}/app/hello      # sticky: always that backend`);
+  console.log(`  curl -c jar.txt ${url}/app/login       # a backend sets JSESSIONID=<id>.<route>`);
+  console.log(`  curl -b jar.txt ${url}/app/hello       # sticky: always that backend`);
   console.log(`  curl -i ${url}/app/hello               # X-Balancer-* headers name the worker`);
   console.log(`  open ${url}/balancer-manager           # balancer-manager: drain, disable, re-weight, add`);
+  console.log(`  Add app4: in the manager click balancer://basic, put ${extra.url} in "Add New Worker",`);
+  console.log('  tick "Are you sure?", Submit. It starts disabled: click it, set Route app4, Disabled Off, Submit.');
   console.log('Ctrl-C stops the app and its backends.');
 
   let signalled = false;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (signalled) return;
     signalled = true;
-    console.log(`\n${sig}: stopping backends ${backends.map((b) => b.pid).join(', ')}`);
+    console.log(`\n${sig}: stopping backends ${[...backends, extra].map((b) => b.pid).join(', ')}`);
     stop().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -39,7 +39,7 @@ export function createContext(balancerName: string): RequestContext {
 }
 
 /**
- * The context as Apache-named response headers (the names the oracle reads). Like Apache's env,
+ * The context as Apache-named response headers (the names test/conformance reads). Like Apache's env,
  * nothing is set until a worker was chosen; an empty route is still sent.
  */
 export function contextHeaders(ctx: RequestContext): Record<string, string> {

@@ -24,6 +24,7 @@ import { safeJson } from './escape.js';
 import { saveBalancer } from './persist.js';
 import { trackErrors } from './error-counts.js';
 import { managerLog } from './log.js';
+import { mountPrefix, relativeUrl } from './mount.js';
 
 /** What the router needs from balancer(): its balancers, its store and its start-up promise. */
 export interface ManagedBalancers {
@@ -36,6 +37,7 @@ interface Ctx {
   lb: ManagedBalancers;
   opts: Required<Pick<ManagerOptions, 'readOnly' | 'allowedOrigins' | 'bodyLimit'>> & ManagerOptions;
   events: EventEmitter;
+  mount: string | undefined;
 }
 
 type Req = IncomingMessage & { originalUrl?: string };
@@ -54,6 +56,7 @@ export function managerRouter(lb: ManagedBalancers, options: ManagerOptions = {}
       bodyLimit: options.bodyLimit ?? 16_384,
     },
     events: new EventEmitter(),
+    mount: mountPrefix(options.mount),
   };
   for (const b of lb.balancers) trackErrors(b);
   const router = function balancerManager(req: IncomingMessage, res: ServerResponse, next?: NextFunction): void {
@@ -76,7 +79,8 @@ function internalError(res: ServerResponse, err: unknown): void {
 
 async function handle(ctx: Ctx, req: Req, res: ServerResponse, next: NextFunction | undefined): Promise<void> {
   // Appended to an origin, "//[" or "//a:99999/" stays a path: it never parses as a host.
-  const target = req.url ?? '/';
+  // Outside the `mount` prefix nothing matches, so the request goes on to next() (or a 404).
+  const target = relativeUrl(ctx.mount, req) ?? '/-';
   const url = target.startsWith('/') ? URL.parse(`http://manager.invalid${target}`) : null;
   if (!url) {
     sendJson(res, 400, { error: { code: 'ERR_MANAGER_INVALID', message: 'not a request path', field: null } });

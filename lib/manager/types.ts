@@ -139,6 +139,12 @@ export interface ManagerOptions {
   allowedOrigins?: string[];
   /** Largest request body accepted, in bytes. Default 16 KiB. */
   bodyLimit?: number;
+  /**
+   * The path the manager answers under when nothing strips it first (plain node:http), e.g.
+   * "/balancer-manager": the router removes it from the URL itself and passes on (or answers 404 to)
+   * every URL outside it. Not needed under Express's `app.use('/balancer-manager', router)`.
+   */
+  mount?: string;
 }
 
 export type NextFunction = (err?: unknown) => void;

@@ -5,7 +5,7 @@
  * lowest busy count, and on equal busy the higher credit (then config order). The winner is debited
  * by the total. With everyone idle this is byrequests. Unlike Apache, reset() does not zero `busy`:
  * busy is live accounting of requests in flight, and zeroing it would drive it negative on release.
- * Example: a=1 b=1 c=2, four long requests, then a and b finish: c a b c | a b a (apache.md §2.4).
+ * Example: a=1 b=1 c=2, four long requests, then a and b finish: c a b c | a b a (as Apache does).
  *
  * Cost. The scan is O(n). For the election's cached group the same arithmetic runs on lazy credits
  * (credits.ts): lbstatus = base + weight × picks, and per distinct weight one heap ordered by

@@ -26,7 +26,7 @@ import { IndexedHeap } from './heap.js';
  *   t=2: a (0+200) vs d (−500+400=−100) → a; a.base = −500, the heap's next leader is b
  *   t=3: b (300) vs d (100) → b;  t=4: c (400) vs d (300) → c
  *   t=5: a (−500+500=0) vs d (−500+1000=500) → d; d.base = −1000 → lbstatus 0 0 0 0
- * which is Apache's d a b c d (apache.md §2.2), every lbstatus equal to the scan's after each pick.
+ * which is Apache's d a b c d (test/conformance, byrequests-weighted), every lbstatus equal to the scan's after each pick.
  *
  * Worker.lbstatus stays exact for every reader: while attached, the worker's getter asks this
  * ledger (base + w·t); any write to it (reset, recalcFactors, a ramp, the manager, a test) first

@@ -33,6 +33,44 @@ function get(base: string, path: string, headers: http.OutgoingHttpHeaders = {})
   });
 }
 
+function text(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (r) => {
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (body += c));
+        r.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
+
+/** Posts a manager form the way the browser does (same-origin Referer); resolves the status. */
+function postForm(url: string, fields: Record<string, string>): Promise<number> {
+  const body = new URLSearchParams(fields).toString();
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+          referer: url,
+        },
+      },
+      (r) => {
+        r.resume();
+        r.on('end', () => resolve(r.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -61,7 +99,7 @@ describe('examples/basic/app.ts', () => {
 
   after(async () => {
     if (!app) return;
-    const pids = app.backends.map((b) => b.pid);
+    const pids = [...app.backends, app.extra].map((b) => b.pid);
     await app.stop();
     const alive = await waitUntilGone(pids, 1000);
     // Do not leave processes behind even when an assertion failed.
@@ -134,9 +172,27 @@ describe('examples/basic/app.ts', () => {
     }
   });
 
+  it('lets the manager add app4, the backend started outside the balancer, and sends it traffic', async () => {
+    assert.ok(app);
+    const manager = `${app.url}/balancer-manager`;
+    const page = await text(`${manager}?b=basic`);
+    assert.match(page, /<input[^>]* name="b_nwrkr"/, 'the balancer form offers "Add New Worker"');
+    assert.match(page, /Add New Worker \(2 free\)/);
+    assert.match(page, /name="b_wyes"/);
+    const nonce = /name="nonce" value="([0-9a-f-]{36})"/.exec(page)?.[1];
+    assert.ok(nonce, 'the form carries its nonce');
+    assert.equal(app.extra.name, 'app4');
+    assert.equal(await postForm(manager, { b: 'basic', nonce, b_nwrkr: app.extra.url, b_wyes: '1' }), 303);
+    const w = app.extra.url;
+    assert.equal(await postForm(manager, { b: 'basic', w, nonce, w_wr: 'app4', w_status_D: '0' }), 303);
+    const seen = new Set<string>();
+    for (let i = 0; i < 10; i++) seen.add((await get(app.url, `/app/n${i}`)).json.backend);
+    assert.deepEqual([...seen].sort(), ['app1', 'app2', 'app3', 'app4']);
+  });
+
   it('stop() ends every backend process', async () => {
     assert.ok(app);
-    const pids = app.backends.map((b) => b.pid);
+    const pids = [...app.backends, app.extra].map((b) => b.pid);
     await app.stop();
     assert.deepEqual(await waitUntilGone(pids), [], 'no backend process left running');
     // Idempotent.
