@@ -15,10 +15,13 @@ export const ERROR_CODES = {
   ERR_WORKER_RESPONSE: 'the worker closed, reset or answered garbage before a response (502)',
   ERR_BODY_CONSUMED: 'the request body was read by an earlier middleware and cannot be forwarded (500)',
   ERR_BODY_TIMEOUT: 'the client paused sending its request body for longer than bodyTimeout (408)',
+  ERR_HEADERS_TOO_MANY: 'the request has more header fields than the server keeps, so its framing is unknown (431)',
+  ERR_TRANSFER_CODING: 'the request body uses a transfer-coding other than chunked (501)',
   ERR_QUEUE_FULL: 'every candidate worker is at its max and the queue is full or its wait timed out (503)',
   ERR_BAD_PATH:
     'the request path names one mount but its dot segments leave it or reach another, or it holds a "#" (400)',
   ERR_CLOSED: 'the balancer is closed and takes no new requests (503)',
+  ERR_STORE_TIMEOUT: 'the store did not load the admin state within storeTimeout and storeStrict is on (503)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

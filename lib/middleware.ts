@@ -3,7 +3,9 @@ import type { Duplex } from 'node:stream';
 import type { BalancerConfig } from './config/options.js';
 import { validateConfig } from './config/validate.js';
 import { Balancer } from './core/balancer.js';
-import { restoreBalancers } from './core/admin.js';
+import { restoreWithin } from './core/startup.js';
+import { BalancerError } from './errors.js';
+import type { GlobalSpec } from './config/global-spec.js';
 import type { StateStore } from './store/store.js';
 import { ProxyEngine } from './forward/http-proxy.js';
 import { AgentPool } from './forward/agents.js';
@@ -52,7 +54,11 @@ export interface BalancerMiddleware {
    * `timeoutMs` (default 30 s). True when drained; false on the deadline or for an unknown name.
    */
   drain(balancer: string, worker: string, timeoutMs?: number): Promise<boolean>;
-  /** Settles once stored admin state is applied; rejects (e.g. a corrupt state file) if it could not be. */
+  /**
+   * Settles once stored admin state is applied, or once `storeTimeout` passed without it (the balancers
+   * then run from their configuration); rejects if it could not be applied (e.g. a corrupt state
+   * file), or on the timeout with `storeStrict`.
+   */
   readonly ready: Promise<void>;
   /** Where admin edits are kept (config.store; memory by default). */
   readonly store: StateStore;
@@ -74,18 +80,23 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   let restoreError: unknown;
   // A store shared by several processes (RedisStore) also shares health state (lib/cluster).
   const cluster = attachCluster(global.store, balancers);
-  const ready = restoreBalancers(global.store, balancers).then(
-    () => {
-      cluster?.start();
-      restoring = false;
-    },
-    (err: unknown) => {
-      restoring = false;
-      restoreError = err;
-      log.config('stored admin state not applied: %s', (err as Error).message);
-      throw err;
-    },
-  );
+  const startup = restoreWithin(global.store, balancers, global.clock, global.storeTimeoutMs);
+  const ready = startup.done
+    .then((end) => {
+      if (end === 'timed-out') storeMissedStartup(global);
+      if (end !== 'closed') cluster?.start();
+    })
+    .then(
+      () => {
+        restoring = false;
+      },
+      (err: unknown) => {
+        restoring = false;
+        restoreError = err;
+        log.config('stored admin state not applied: %s', (err as Error).message);
+        throw err;
+      },
+    );
   ready.catch(() => undefined);
   log.config('built %d balancer(s): %s', balancers.length, balancers.map((b) => `${b.id} at ${b.mount}`).join(', '));
 
@@ -180,6 +191,8 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
     close: {
       value: async (timeoutMs = 10_000): Promise<void> => {
         closed = true;
+        // Requests still waiting for the store are answered now (503), not when it answers.
+        startup.abandon();
         cluster?.stop();
         // No check may start (or keep a socket open) once closing has begun.
         for (const h of health) h.stop();
@@ -195,4 +208,13 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
     },
   });
   return middleware;
+}
+
+/** The store did not answer within storeTimeout: fail (storeStrict) or say so loudly and run from the configuration. */
+function storeMissedStartup(global: GlobalSpec): void {
+  const waited = `the store did not load the stored admin state within storeTimeout (${global.storeTimeoutMs} ms)`;
+  if (global.storeStrict) throw new BalancerError('ERR_STORE_TIMEOUT', `${waited}; storeStrict is on`, 503);
+  const message = `${waited}: the balancers run from their configuration, without stored manager edits`;
+  log.config(message);
+  process.emitWarning(message, { type: 'ExpressProxyBalancerWarning', code: 'ERR_STORE_TIMEOUT' });
 }

@@ -16,6 +16,8 @@ export interface GlobalSpec {
   keepAliveIdleMs: number;
   bodyTimeoutMs: number;
   store: StateStore;
+  storeTimeoutMs: number;
+  storeStrict: boolean;
   clock: Clock;
   random: RandomSource;
   /** Defaults for balancers that set none (undefined = off). */

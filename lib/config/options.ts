@@ -198,6 +198,10 @@ export interface BalancerConfig {
   keepAliveIdle?: Duration;
   /** Where admin edits are kept (memory by default). */
   store?: StateStore;
+  /** Longest wait for the store's admin state at start-up; then the balancers run from this configuration. Default 10 s. */
+  storeTimeout?: Duration;
+  /** Fail instead (`lb.ready` rejects, requests get 503 `ERR_STORE_TIMEOUT`) when the store misses storeTimeout. Default false. */
+  storeStrict?: boolean;
   /** Passive ejection for every balancer that does not set its own. Default off. */
   outlier?: OutlierOptions | boolean;
   /** Slow start for every balancer that does not set its own. Default off. */

@@ -1,7 +1,7 @@
 import type { Balancer } from './balancer.js';
 import type { Worker } from './worker.js';
 import type { MemberSpec, StickyNames } from '../config/spec.js';
-import type { PersistedBalancer, PersistedWorker, StateStore } from '../store/store.js';
+import type { PersistedBalancer, PersistedWorker } from '../store/store.js';
 import { validateMember } from '../config/validate.js';
 import { ConfigError } from '../errors.js';
 import { hasScheduler } from '../schedulers/registry.js';
@@ -275,15 +275,4 @@ function parseStoredSticky(s: string | null): StickyNames | undefined {
   if (s === null || s === '') return undefined;
   const [cookie = '', param = cookie] = s.split('|');
   return { cookie, param };
-}
-
-/** Loads and applies every balancer's stored state (start-up); rejects if the store cannot be read. */
-export async function restoreBalancers(store: StateStore, balancers: readonly Balancer[]): Promise<void> {
-  for (const b of balancers) {
-    const state = await store.load(b.name);
-    if (state) {
-      applyPersisted(b, state);
-      log.config('%s: applied stored admin state (version %d)', b.id, state.version);
-    }
-  }
 }

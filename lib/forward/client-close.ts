@@ -1,4 +1,7 @@
-import type { Socket } from 'node:net';
+/** A client's connection: a net.Socket, or the Duplex an upgrade hands over. */
+export interface ClientSocket {
+  once(event: 'close', fn: () => void): unknown;
+}
 
 const kOnClose = Symbol('express-proxy-balancer.onClientClose');
 
@@ -8,14 +11,14 @@ export interface ClientCloseWatcher {
 }
 
 // An array, not a Set: it holds one entry except while requests are pipelined.
-type Watched = Socket & { [kOnClose]?: ClientCloseWatcher[] };
+type Watched = ClientSocket & { [kOnClose]?: ClientCloseWatcher[] };
 
 /**
  * Tells `watcher` when the client's socket closes. One 'close' listener per connection, however many
  * requests it carries, instead of adding and removing one per request: keep-alive connections
  * carry thousands.
  */
-export function onClientClose(socket: Socket, watcher: ClientCloseWatcher): void {
+export function onClientClose(socket: ClientSocket, watcher: ClientCloseWatcher): void {
   const s = socket as Watched;
   let fns = s[kOnClose];
   if (fns === undefined) {
@@ -27,7 +30,7 @@ export function onClientClose(socket: Socket, watcher: ClientCloseWatcher): void
 }
 
 /** Undoes onClientClose. */
-export function offClientClose(socket: Socket, watcher: ClientCloseWatcher): void {
+export function offClientClose(socket: ClientSocket, watcher: ClientCloseWatcher): void {
   const fns = (socket as Watched)[kOnClose];
   if (fns === undefined) return;
   const i = fns.lastIndexOf(watcher);

@@ -82,6 +82,9 @@ export function outgoingHeaders(
     out['x-forwarded-server'] = append(src['x-forwarded-server'], opts.serverName);
   }
   if (opts.host !== undefined) out.host = opts.host;
+  // The body is de-chunked on the way in and chunked again on the way out: the client's spelling
+  // ("identity, chunked", "CHUNKED") would only tell the worker something the balancer did not do.
+  if (out['transfer-encoding'] !== undefined) out['transfer-encoding'] = 'chunked';
   if (opts.upgrade && src.upgrade !== undefined) {
     out.connection = 'Upgrade';
     out.upgrade = src.upgrade;

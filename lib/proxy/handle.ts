@@ -10,7 +10,14 @@ import type { AgentPool } from '../forward/agents.js';
 import { contextHeaders } from '../core/context.js';
 import { routeSetCookie } from '../core/route-cookie.js';
 import { beginRequest, selectWaiting } from './select-wait.js';
-import { readBody, bodyStream, isReplayable, type BodyPlan, type ForwardedPlan } from '../forward/body.js';
+import {
+  readBody,
+  bodyStream,
+  isBodyTimeout,
+  isReplayable,
+  type BodyPlan,
+  type ForwardedPlan,
+} from '../forward/body.js';
 import type { Selection } from '../core/select.js';
 import { log } from '../debug.js';
 import type { StickyHit } from '../core/sticky.js';
@@ -100,12 +107,21 @@ function admitted(
     );
   }
   if (plan.kind === 'timeout') {
-    // The rest of the body may still arrive: the connection cannot carry another request.
+    answerBodyTimeout(global, req, res);
+    return false;
+  }
+  if (plan.kind === 'unframed') {
     res.shouldKeepAlive = false;
-    respondError(global, req, res, 'ERR_BODY_TIMEOUT', 408, `no request body data for ${global.bodyTimeoutMs} ms`);
+    respondError(global, req, res, plan.code, plan.status, plan.message);
     return false;
   }
   return true;
+}
+
+function answerBodyTimeout(global: GlobalSpec, req: IncomingMessage, res: ServerResponse): void {
+  // The rest of the body may still arrive: the connection cannot carry another request.
+  res.shouldKeepAlive = false;
+  respondError(global, req, res, 'ERR_BODY_TIMEOUT', 408, `no request body data for ${global.bodyTimeoutMs} ms`);
 }
 
 /** A bug, never an expected outcome: answer if we still can. */
@@ -246,6 +262,10 @@ class RequestRun implements ExchangeOwner {
   #account(outcome: Outcome): void {
     const { balancer, req } = this;
     const worker = this.#worker!;
+    if ('error' in outcome && isBodyTimeout(outcome.error)) {
+      this.#bodyStalled(worker, outcome);
+      return;
+    }
     balancer.release(worker, outcome, this.#method);
     if (this.#isRetry) balancer.retrying--;
     const next = decide(balancer, req, this.plan, worker, outcome, this.#attempts, this.#staleRetried);
@@ -270,6 +290,15 @@ class RequestRun implements ExchangeOwner {
     process.nextTick(() => {
       this.#nextSafely();
     });
+  }
+
+  /** The client stopped sending a streamed body: the worker is not at fault; 408 unless an answer started. */
+  #bodyStalled(worker: Worker, outcome: Outcome): void {
+    const { transferred, read } = outcome;
+    this.balancer.release(worker, { kind: 'client-aborted', transferred, read }, this.#method);
+    if (this.#isRetry) this.balancer.retrying--;
+    answerBodyTimeout(this.deps.global, this.req, this.res);
+    this.#end();
   }
 
   #nextSafely(): void {

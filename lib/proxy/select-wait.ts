@@ -7,6 +7,7 @@ import { electBalanced, selectWorker, type Selection } from '../core/select.js';
 import { createContext } from '../core/context.js';
 import { resolveSticky } from '../core/sticky.js';
 import { attachContext } from './req-context.js';
+import { onClientClose, offClientClose, type ClientSocket } from '../forward/client-close.js';
 
 /**
  * A request's context (Apache's BALANCER_* values, on req.balancer) with the session route it
@@ -28,11 +29,9 @@ export function beginRequest(
   return { ctx, hit };
 }
 
-/** The client side of a request: a ServerResponse or an upgraded socket. */
-export interface ClientEnd {
+/** The client side of a request: its connection (a socket, or an upgraded one). */
+export interface ClientEnd extends ClientSocket {
   readonly destroyed: boolean;
-  once(event: 'close', fn: () => void): unknown;
-  off(event: 'close', fn: () => void): unknown;
 }
 
 /**
@@ -91,8 +90,13 @@ async function waitForSlot(
   return sel;
 }
 
+/**
+ * Waits for `wait`, ended early by the client leaving. Watched through the connection's one shared
+ * 'close' listener: pipelined requests queued on one connection would otherwise add one each.
+ */
 async function until(wait: { done: Promise<void>; cancel: () => void }, client: ClientEnd): Promise<void> {
-  client.once('close', wait.cancel);
+  const watcher = { clientClosed: wait.cancel };
+  onClientClose(client, watcher);
   await wait.done;
-  client.off('close', wait.cancel);
+  offClientClose(client, watcher);
 }

@@ -58,7 +58,8 @@ describe('cluster on Redis (separate processes)', { skip }, () => {
     return `t${process.pid}-${++prefixes}:`;
   }
 
-  test('disable on one instance: no traffic to that worker from any instance within 100 ms', async (t) => {
+  // How fast the edit spreads is measured by `npm run measure:redis` (test/redis/measure.ts), not here.
+  test('disable on one instance: once every instance reports it, no traffic to that worker from any instance', async (t) => {
     const prefix = freshPrefix();
     const insts = await startAll(t, [
       config('i1', prefix, { events: true }),
@@ -69,22 +70,18 @@ describe('cluster on Redis (separate processes)', { skip }, () => {
     const target = ups[2]!;
     const seen = others.map(
       (inst) =>
-        new Promise<number>((resolve) => {
+        new Promise<void>((resolve) => {
           const off = inst.onState((e) => {
             if (e.worker === target.url && e.to.includes('D')) {
               off();
-              resolve(e.at);
+              resolve();
             }
           });
         }),
     );
-    const sent = performance.timeOrigin + performance.now();
     const reply = await managerPatch(a, target.url, { flags: { D: true } });
     assert.equal(reply.status, 200, reply.body);
-    const latencies = (await Promise.all(seen)).map((at) => at - sent);
-    for (const l of latencies) assert.ok(l < 100, `applied after ${l.toFixed(1)} ms`);
-    // 100 ms after the edit was sent, nothing reaches the worker from any instance.
-    await new Promise((r) => setTimeout(r, Math.max(0, sent + 100 - (performance.timeOrigin + performance.now()))));
+    await Promise.all(seen);
     target.hits.length = 0;
     const replies = await Promise.all(
       insts.flatMap((inst) => Array.from({ length: 15 }, () => request(inst.base, '/app/x'))),
