@@ -2,6 +2,7 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { codedError, type Outcome } from './outcome.js';
 import { writeResponseHead } from './headers.js';
+import { headProblem, reasonPhrase } from './response-head.js';
 import { onClientClose, offClientClose, type ClientCloseWatcher } from './client-close.js';
 import { log } from '../debug.js';
 
@@ -46,6 +47,11 @@ function onWorkerClose(this: Tagged<IncomingMessage>): void {
 function onWorkerTimeout(this: Tagged<ClientRequest>): void {
   this[kExchange]?.responseTimedOut();
 }
+/** A 101 with Upgrade headers: without this listener Node's client destroys the socket and reports nothing. */
+function onWorkerUpgrade(this: Tagged<ClientRequest>, _res: IncomingMessage, socket: Socket): void {
+  socket.destroy();
+  this[kExchange]?.workerSwitched();
+}
 
 /**
  * One attempt's exchange with a worker: arms the connect and response timers, classifies
@@ -67,6 +73,8 @@ export class Exchange implements ClientCloseWatcher {
   #transferred = 0;
   #read = 0;
   #status = 0;
+  #message = '';
+  #headWritten = false;
   #connected = false;
   #reused = false;
   #timedOut = false;
@@ -122,10 +130,15 @@ export class Exchange implements ClientCloseWatcher {
     }
     // on(), not setTimeout's callback argument, which Node wraps with once() per request.
     proxyReq.on('timeout', onWorkerTimeout);
+    proxyReq.on('upgrade', onWorkerUpgrade);
     proxyReq.setTimeout(this.#timeoutMs);
   }
 
-  /** The worker's response head arrived: pass it on and stream the body. */
+  /**
+   * The worker's response head arrived: check it and stream the body. The head is written to the
+   * client with the first body byte (Node would hold it until then anyway), so a worker that fails
+   * before that still gets the client a proper error answer rather than an empty reply.
+   */
   onProxyRes(proxyRes: IncomingMessage): void {
     if (this.#settled || this.#res.destroyed) {
       proxyRes.destroy();
@@ -134,21 +147,46 @@ export class Exchange implements ClientCloseWatcher {
     this.#responded = true;
     this.#proxyRes = proxyRes;
     (proxyRes as Tagged<IncomingMessage>)[kExchange] = this;
-    const status = proxyRes.statusCode ?? 502;
+    const status = proxyRes.statusCode ?? 0;
     this.#status = status;
     const message = proxyRes.statusMessage ?? '';
     // Status line + body, as Apache counts a worker's `read` for bytraffic.
     this.#read += 10 + String(status).length + message.length;
+    const problem = headProblem(status, proxyRes.rawHeaders);
+    if (problem !== undefined) {
+      proxyRes.destroy();
+      this.#finish({
+        kind: 'failed',
+        error: codedError(`the worker sent ${problem}`, 'EBADRESPONSE'),
+        ...this.#bytes(),
+      });
+      return;
+    }
+    this.#message = reasonPhrase(status, message);
     proxyRes.on('data', onWorkerData);
     proxyRes.on('end', onWorkerEnd);
     // No 'error' listener: IncomingMessage then emits none, and 'close' before completion says it all.
     proxyRes.on('close', onWorkerClose);
+  }
+
+  /** Writes the worker's head to the client; false (and settled) when Node refused it. */
+  #writeHead(): boolean {
+    this.#headWritten = true;
+    const proxyRes = this.#proxyRes!;
     try {
-      writeResponseHead(this.#res, status, message, proxyRes.rawHeaders, this.#owner.responseExtras(proxyRes));
+      writeResponseHead(
+        this.#res,
+        this.#status,
+        this.#message,
+        proxyRes.rawHeaders,
+        this.#owner.responseExtras(proxyRes),
+      );
+      return true;
     } catch (err) {
-      // Headers Node will not send (invalid characters): nothing reached the client yet.
+      // Refused before anything was sent (a wrapped writeHead that throws, a response ended by someone else).
       proxyRes.destroy();
       this.#finish({ kind: 'failed', error: err as Error, ...this.#bytes() });
+      return false;
     }
   }
 
@@ -158,13 +196,7 @@ export class Exchange implements ClientCloseWatcher {
   workerData(chunk: Buffer): void {
     this.#read += chunk.length;
     const res = this.#res;
-    // Someone else ended the response (a timeout middleware): a write now would make Node emit an
-    // 'error' on res that nobody listens to.
-    if (res.writableEnded) {
-      this.#proxyRes!.destroy();
-      this.#finish({ kind: 'truncated', status: this.#status, timedOut: false, ...this.#bytes() });
-      return;
-    }
+    if (this.#endedElsewhere() || (!this.#headWritten && !this.#writeHead())) return;
     if (!res.write(chunk) && !this.#waitingDrain) {
       this.#waitingDrain = true;
       this.#proxyRes!.pause();
@@ -178,6 +210,17 @@ export class Exchange implements ClientCloseWatcher {
     }
   }
 
+  /**
+   * Someone else ended the response (a timeout middleware): the worker's answer is dropped, since a
+   * write now would make Node emit an 'error' on res that nobody listens to.
+   */
+  #endedElsewhere(): boolean {
+    if (!this.#res.writableEnded) return false;
+    this.#proxyRes!.destroy();
+    this.#finish({ kind: 'truncated', status: this.#status, timedOut: false, ...this.#bytes() });
+    return true;
+  }
+
   /** @internal The client took what was buffered. */
   clientDrained(): void {
     this.#waitingDrain = false;
@@ -189,6 +232,7 @@ export class Exchange implements ClientCloseWatcher {
    * done (Apache, too, counts a request done once the response is passed to the client's filters).
    */
   workerEnded(): void {
+    if (this.#settled || this.#endedElsewhere() || (!this.#headWritten && !this.#writeHead())) return;
     this.#captureTransferred();
     this.#res.end();
     this.#finish({
@@ -204,7 +248,7 @@ export class Exchange implements ClientCloseWatcher {
     if (this.#settled) return;
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (this.#responded) {
-      this.workerBroke();
+      this.workerBroke(err);
       return;
     }
     const bytes = this.#bytes();
@@ -235,10 +279,43 @@ export class Exchange implements ClientCloseWatcher {
     this.#proxyReq?.destroy(codedError('worker response timeout', 'ETIMEDOUT'));
   }
 
-  /** @internal The worker's response stopped before its end. */
-  workerBroke(): void {
+  /** @internal The worker answered a plain request with 101 and Upgrade headers (its socket is gone). */
+  workerSwitched(): void {
+    this.#finish({
+      kind: 'failed',
+      error: codedError('the worker switched protocols (101) on a request without Upgrade', 'EBADRESPONSE'),
+      ...this.#bytes(),
+    });
+  }
+
+  /** @internal The worker's response stopped before its end (`err`: the worker request's error, if any). */
+  workerBroke(err?: Error): void {
+    // A complete response ends with its own 'end' event: a later socket error (bytes after it) does not undo it.
+    if (this.#settled || this.#proxyRes?.complete === true) return;
+    // Body bytes that came before the failure and are still buffered (the same packet) go out first.
+    if (!this.#headWritten && (this.#proxyRes?.readableLength ?? 0) > 0) this.#proxyRes!.read();
+    this.#endBroken(err);
+  }
+
+  /** Ends an attempt whose response broke: an error answer if nothing reached the client, else a cut. */
+  #endBroken(err: Error | undefined): void {
     if (this.#settled) return;
-    // The client has part of a response: cut it so it is seen as truncated, never spliced.
+    if (!this.#headWritten) {
+      // Nothing reached the client yet: it can still get a proper answer.
+      this.#finish(
+        this.#timedOut
+          ? { kind: 'timeout', error: err ?? codedError('worker response timeout', 'ETIMEDOUT'), ...this.#bytes() }
+          : {
+              kind: 'failed',
+              error: codedError(`the response broke before its body${err ? ` (${err.message})` : ''}`, 'EBADRESPONSE'),
+              ...this.#bytes(),
+            },
+      );
+      return;
+    }
+    // The client has part of a response: cut it so it is seen as truncated, never spliced. Node
+    // holds a response's first write back (corked) until the next tick: let it out before the cut.
+    this.#res.socket?.uncork();
     this.#res.destroy();
     this.#finish({ kind: 'truncated', status: this.#status, timedOut: this.#timedOut, ...this.#bytes() });
   }

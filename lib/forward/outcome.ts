@@ -9,7 +9,10 @@ export type Outcome =
   | { kind: 'stale-socket'; error: Error; transferred: number; read: number }
   /** Connected, but no response within the response timeout. */
   | { kind: 'timeout'; error: Error; transferred: number; read: number }
-  /** Connected, then reset, closed or garbage before a response. */
+  /**
+   * Connected, then reset, closed or garbage before a response; or a response that cannot be passed
+   * on (a head Node refuses, a 101 to a plain request, a cut before any of its body reached the client).
+   */
   | { kind: 'failed'; error: Error; transferred: number; read: number }
   /** The client went away before a response was sent to it. */
   | { kind: 'client-aborted'; transferred: number; read: number }
@@ -18,7 +21,7 @@ export type Outcome =
   /** A response started but did not finish (worker died or timed out mid-body, or the client left). */
   | { kind: 'truncated'; status: number; timedOut: boolean; transferred: number; read: number };
 
-/** The errors the balancer raises itself for its timers, coded like Node's socket errors. */
-export function codedError(message: 'connect timeout' | 'worker response timeout', code: string): Error {
+/** The errors the balancer raises itself (its timers, responses it cannot pass on), coded like Node's socket errors. */
+export function codedError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }

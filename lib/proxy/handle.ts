@@ -134,6 +134,7 @@ export function internalError(global: GlobalSpec, req: IncomingMessage, res: Ser
 
 type Next =
   | { kind: 'done' }
+  | { kind: 'close' }
   | { kind: 'retry' }
   | { kind: 'retry-same' }
   | { kind: 'fail'; code: ErrorCode; status: number; message: string; cause: unknown };
@@ -268,9 +269,17 @@ class RequestRun implements ExchangeOwner {
     }
     balancer.release(worker, outcome, this.#method);
     if (this.#isRetry) balancer.retrying--;
-    const next = decide(balancer, req, this.plan, worker, outcome, this.#attempts, this.#staleRetried);
+    const next = decide(balancer, req, this.plan, worker, outcome, this.#attempts, this.#staleRetried, () =>
+      carriedEarlier(this.#client, this.res),
+    );
     switch (next.kind) {
       case 'done':
+        this.#end();
+        return;
+      case 'close':
+        log.forward('%s %s -> connection closed without an answer (reused client connection)', req.method, req.url);
+        // A queued pipelined response closes the connection once the answers before it are out.
+        this.res.destroy();
         this.#end();
         return;
       case 'fail':
@@ -388,6 +397,7 @@ function decide(
   outcome: Outcome,
   attempts: number,
   staleRetried: boolean,
+  clientReused: () => boolean,
 ): Next {
   // The common endings first: nothing below is built for them.
   if (outcome.kind === 'completed' || outcome.kind === 'truncated') {
@@ -418,11 +428,38 @@ function decide(
       if (balancer.failontimeout) balancer.markError(worker, 'response timeout (failontimeout)');
       return mayResend() ? { kind: 'retry' } : fail('ERR_WORKER_TIMEOUT', 504, worker, outcome.error);
     case 'failed':
+      if (closedUnanswered(outcome.error) && clientReused()) {
+        // Apache: the worker is put in error, and the client's connection closed without an answer,
+        // which a client may retry since its connection carried an earlier request (RFC 9112 §9.3.1).
+        balancer.markError(worker, 'closed the connection without answering');
+        return mayResend() ? { kind: 'retry' } : CLOSE;
+      }
       return mayResend() ? { kind: 'retry' } : fail('ERR_WORKER_RESPONSE', 502, worker, outcome.error);
   }
 }
 
 const DONE: Next = Object.freeze({ kind: 'done' });
+const CLOSE: Next = Object.freeze({ kind: 'close' });
+
+/** The worker closed or reset its connection before any response byte (not garbage, not a bad head). */
+function closedUnanswered(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+/** Length of the `100 Continue` Node's server writes itself for a request that expects one. */
+const CONTINUE_BYTES = 'HTTP/1.1 100 Continue\r\n\r\n'.length;
+
+/**
+ * The client's connection carried a request before this one: an answer to it went out (bytes
+ * written before this request's own answer, which has not started), or is still going out (this
+ * pipelined response waits for the socket).
+ */
+function carriedEarlier(client: Socket, res: ServerResponse): boolean {
+  if (res.socket !== client) return true;
+  const own = (res as { _sent100?: boolean })._sent100 === true ? CONTINUE_BYTES : 0;
+  return client.bytesWritten > own;
+}
 
 function fail(code: ErrorCode, status: number, worker: Worker, error: Error): Next {
   const message = code === 'ERR_WORKER_TIMEOUT' ? `no response within ${worker.timeoutMs} ms` : error.message;

@@ -30,6 +30,9 @@ export function respondError(
     res.destroy();
     return;
   }
+  // A writeHead that Node refused keeps the reason phrase it was given, and every later writeHead
+  // without one would reuse it (and throw again): the error answer has the standard text.
+  res.statusMessage = '';
   if (global.onError) {
     try {
       global.onError({ error, status, context: req.balancer }, req, res);
@@ -40,6 +43,7 @@ export function respondError(
         res.destroy();
         return;
       }
+      res.statusMessage = '';
     }
   }
   const headers: Record<string, string> = {
@@ -49,6 +53,12 @@ export function respondError(
     ...(global.exposeHeaders && req.balancer ? contextHeaders(req.balancer) : {}),
     ...extraHeaders,
   };
-  res.writeHead(status, headers);
-  res.end(`${status} ${STATUS_CODES[status] ?? ''}\n`);
+  try {
+    res.writeHead(status, headers);
+    res.end(`${status} ${STATUS_CODES[status] ?? ''}\n`);
+  } catch (err) {
+    // Nothing may throw out of the error path (it runs inside the engine's events): cut instead.
+    log.forward('the error answer could not be written: %s', (err as Error).message);
+    res.destroy();
+  }
 }
