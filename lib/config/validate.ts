@@ -36,6 +36,7 @@ const MEMBER_KEYS = new Set([
   'connectiontimeout',
   'timeout',
   'max',
+  'maxupgrades',
   'tls',
   ...HEALTH_MEMBER_KEYS,
 ]);
@@ -63,6 +64,7 @@ const BALANCER_KEYS = new Set([
   'queue',
   'outlier',
   'slowstart',
+  'maxupgrades',
 ]);
 const GLOBAL_KEYS = new Set([
   'balancers',
@@ -84,6 +86,7 @@ const GLOBAL_KEYS = new Set([
 const DEFAULT_RETRY_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 300_000;
 const DEFAULT_MAX_SOCKETS = 256;
+const DEFAULT_MAX_UPGRADES = 1024;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -245,6 +248,8 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
     growth,
     nonce: b.nonce,
     routecookie: validateRouteCookie(`${path}.routecookie`, b),
+    maxupgrades:
+      b.maxupgrades === undefined ? Infinity : parseInteger(`${path}.maxupgrades`, b.maxupgrades, 0, 10_000_000),
     ...validateRetry(path, b),
     members,
   };
@@ -356,6 +361,10 @@ export function validateMember(path: string, m: MemberOptions): MemberSpec {
         : parseDuration(`${path}.connectiontimeout`, m.connectiontimeout, 1),
     timeoutMs,
     max: m.max === undefined ? DEFAULT_MAX_SOCKETS : parseInteger(`${path}.max`, m.max, 1, 65_535),
+    maxupgrades:
+      m.maxupgrades === undefined
+        ? DEFAULT_MAX_UPGRADES
+        : parseInteger(`${path}.maxupgrades`, m.maxupgrades, 0, 1_000_000),
     tls: m.tls,
     health: validateHealthCheck(path, m, basePath),
   };
