@@ -47,6 +47,8 @@ export interface MemberOptions {
   timeout?: Duration;
   /** Most requests in flight (and sockets open) to this worker at once (Apache max); more wait in the balancer's queue. Default 256. */
   max?: number;
+  /** Most WebSocket (upgraded) connections open to this worker at once; they take no `max` slot. Beyond it an upgrade goes to another worker, else 503. 0..1000000, default 1024. */
+  maxupgrades?: number;
   /** TLS options for https:// workers. */
   tls?: WorkerTlsOptions;
   /** Active health check (Apache hcmethod): NONE (default), TCP, OPTIONS, HEAD, GET, OPTIONS11, HEAD11, GET11. See docs/health.md. */
@@ -168,6 +170,8 @@ export interface BalancerOptions {
   retrybudget?: { percent?: number; min?: number };
   /** Requests wait here when every candidate worker is at its `max`. Default size 1024; timeout: the balancer timeout if set, else 30 s. */
   queue?: { size?: number; timeout?: Duration };
+  /** Most WebSocket (upgraded) connections open over all members at once; beyond it an upgrade gets 503. Default: no balancer-wide limit. */
+  maxupgrades?: number;
   members: MemberOptions[];
 }
 

@@ -20,6 +20,8 @@ export interface MemberSpec {
   connectTimeoutMs: number;
   timeoutMs: number;
   max: number;
+  /** Most open upgraded connections (WebSockets) to this worker; they do not count against `max`. */
+  maxupgrades: number;
   tls: WorkerTlsOptions | undefined;
   /** Active health check; undefined for hcmethod NONE. */
   health?: HealthCheckSpec | undefined;
@@ -55,6 +57,8 @@ export interface BalancerSpec {
   /** Slow start (own or global setting); absent = off. */
   slowstart?: SlowStartSpec;
   routecookie: RouteCookieSpec | undefined;
+  /** Most open upgraded connections over all members (Infinity = no balancer-wide limit). */
+  maxupgrades: number;
   retryon: 'connect' | 'idempotent';
   replay: ((req: IncomingMessage) => boolean) | undefined;
   retrybudget: { percent: number; min: number };

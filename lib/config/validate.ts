@@ -38,6 +38,7 @@ const MEMBER_KEYS = new Set([
   'connectiontimeout',
   'timeout',
   'max',
+  'maxupgrades',
   'tls',
   ...HEALTH_MEMBER_KEYS,
 ]);
@@ -65,6 +66,7 @@ const BALANCER_KEYS = new Set([
   'queue',
   'outlier',
   'slowstart',
+  'maxupgrades',
 ]);
 const GLOBAL_KEYS = new Set([
   'balancers',
@@ -90,6 +92,7 @@ const GLOBAL_KEYS = new Set([
 const DEFAULT_RETRY_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 300_000;
 const DEFAULT_MAX_SOCKETS = 256;
+const DEFAULT_MAX_UPGRADES = 1024;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -281,6 +284,8 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
     growth,
     nonce: b.nonce,
     routecookie: validateRouteCookie(`${path}.routecookie`, b),
+    maxupgrades:
+      b.maxupgrades === undefined ? Infinity : parseInteger(`${path}.maxupgrades`, b.maxupgrades, 0, 10_000_000),
     ...validateRetry(path, b),
     members,
   };
@@ -392,6 +397,10 @@ export function validateMember(path: string, m: MemberOptions): MemberSpec {
         : parseDuration(`${path}.connectiontimeout`, m.connectiontimeout, 1),
     timeoutMs,
     max: m.max === undefined ? DEFAULT_MAX_SOCKETS : parseInteger(`${path}.max`, m.max, 1, 65_535),
+    maxupgrades:
+      m.maxupgrades === undefined
+        ? DEFAULT_MAX_UPGRADES
+        : parseInteger(`${path}.maxupgrades`, m.maxupgrades, 0, 1_000_000),
     tls: m.tls,
     health: validateHealthCheck(path, m, basePath),
   };

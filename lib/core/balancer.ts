@@ -85,6 +85,10 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
   readonly replay: ((req: IncomingMessage) => boolean) | undefined;
   readonly retrybudget: { percent: number; min: number };
   readonly queue: { size: number; timeoutMs: number };
+  /** Most open upgraded connections over all workers (Infinity: no limit). */
+  readonly maxupgrades: number;
+  /** Open upgraded connections over all workers. */
+  upgrades = 0;
   /** Requests being handled (for the retry budget). */
   inflight = 0;
   /** Requests currently on a second or later attempt. */
@@ -133,6 +137,7 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     this.replay = spec.replay;
     this.retrybudget = spec.retrybudget;
     this.queue = spec.queue;
+    this.maxupgrades = spec.maxupgrades;
     this.maxWorkers = spec.members.length + spec.growth;
     this.#defaultMaxAttempts = Math.max(0, spec.members.length - 1);
     for (const m of spec.members) this.#adopt(new Worker(m));
@@ -326,18 +331,29 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     return w;
   }
 
-  /** Counts a request on the worker; call synchronously right after selecting it. */
-  acquire(w: Worker): void {
+  /**
+   * Counts a request on the worker; call synchronously right after selecting it. An upgrade counts
+   * as busy (bybusyness sees it) but takes an upgrade slot instead of one of `max`.
+   */
+  acquire(w: Worker, kind: 'request' | 'upgrade' = 'request'): void {
     w.busy++;
-    // Reaching max takes it out of the election ('full'); leaving it (release) brings it back.
-    if (w.busy === w.max) this.#version++;
+    if (kind === 'upgrade') {
+      w.upgrades++;
+      this.upgrades++;
+    } else if (w.busy - w.upgrades === w.max) {
+      // Reaching max takes it out of the election ('full'); leaving it (release) brings it back.
+      this.#version++;
+    }
     this.scheduler.countersChanged?.(w);
   }
 
-  /** Ends one acquire: exactly once per acquire, on every path. Publishes the outcome. */
-  release(w: Worker, outcome: Outcome, method: string): void {
+  /** Ends one acquire of the same kind: exactly once per acquire, on every path. Publishes the outcome. */
+  release(w: Worker, outcome: Outcome, method: string, kind: 'request' | 'upgrade' = 'request'): void {
     w.busy--;
-    if (w.busy === w.max - 1) this.#version++;
+    if (kind === 'upgrade') {
+      w.upgrades--;
+      this.upgrades--;
+    } else if (w.busy - w.upgrades === w.max - 1) this.#version++;
     w.transferred += outcome.transferred;
     w.read += outcome.read;
     this.scheduler.countersChanged?.(w);

@@ -114,7 +114,7 @@ function findGroup(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined, r
         // Still in error: the walk must run again when its retry time comes (a stopped one never).
         due = Math.min(due, balancer.retryTime(w));
       }
-      if (w.busy >= w.max && w.isUsable() && !avoid?.has(w)) {
+      if (w.full && w.isUsable() && !avoid?.has(w)) {
         // At its connection limit: healthy, so not a hole for spares, and not a reason to fall back.
         full++;
         continue;

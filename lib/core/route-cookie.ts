@@ -23,8 +23,9 @@ function sign(key: Buffer, balancerId: string, route: string): string {
 
 /**
  * The cookie value for `route`. Unsigned it is Apache's recipe, `.route`, so existing cookies keep
- * working; signed it is `signature.route`: the signature takes the place of the session id, so the
- * ordinary "route is the text after the separator" rule still applies.
+ * working; signed it is `signature.route`: the signature takes the place of the session id. The
+ * signature is base64url and may hold the separator itself, so a signed value is read by length
+ * (signedRoute), never at a separator.
  */
 export function routeCookieValue(spec: RouteCookieSpec, balancerId: string, sep: string, route: string): string {
   const first = spec.keys[0];
@@ -44,9 +45,14 @@ export function routeSetCookie(spec: RouteCookieSpec, balancerId: string, sep: s
   });
 }
 
+/** The route of a verified signed value: what follows the signature and the separator. */
+export function signedRoute(value: string, sep: string): string {
+  return value.slice(SIG_LENGTH + sep.length);
+}
+
 /**
- * Checks a signed value; returns it unchanged when any key's signature matches, else undefined
- * (a forged or stale cookie is treated as no route, never as an error).
+ * Checks a signed value; returns it percent-decoded when any key's signature matches, else
+ * undefined (a forged or stale cookie is treated as no route, never as an error).
  */
 export function verifyRouteValue(
   spec: RouteCookieSpec,
@@ -61,10 +67,9 @@ export function verifyRouteValue(
   } catch {
     return undefined;
   }
-  const at = value.indexOf(sep);
-  if (at !== SIG_LENGTH) return undefined;
-  const given = Buffer.from(value.slice(0, at));
-  const route = value.slice(at + 1);
+  if (!value.startsWith(sep, SIG_LENGTH)) return undefined;
+  const given = Buffer.from(value.slice(0, SIG_LENGTH));
+  const route = signedRoute(value, sep);
   for (const key of spec.keys) {
     const expected = Buffer.from(sign(key, balancerId, route));
     if (expected.length === given.length && timingSafeEqual(expected, given)) return value;

@@ -23,7 +23,7 @@ export function selectWorker(
   balancer.forceRecovery();
   if (hit && hit.route !== '') {
     const routed = findRouteWorker(balancer, hit.route, avoid);
-    if (routed && routed.busy >= routed.max) return { worker: undefined, reason: 'full' };
+    if (routed?.full) return { worker: undefined, reason: 'full' };
     if (routed) {
       chargeStickyHit(balancer, routed);
       routed.elected++;

@@ -1,5 +1,5 @@
 import { parseCookie } from 'cookie';
-import { verifyRouteValue, type RouteCookieSpec } from './route-cookie.js';
+import { signedRoute, verifyRouteValue, type RouteCookieSpec } from './route-cookie.js';
 
 /** What the resolver needs to know; a Balancer satisfies it. */
 export interface StickyOptions {
@@ -29,7 +29,8 @@ const keepRaw = (s: string): string => s;
  * parameter, then a `name=value` query parameter), then in the Cookie header. Names match
  * exactly and only at parameter and cookie boundaries; Apache's substring search (which lets
  * `?xjsessionid=` or `userid=` match) is deliberately not copied. A value without the separator
- * is not sticky (Apache); the route is the text after the first separator.
+ * is not sticky (Apache); the route is the text after the first separator, or for a signed route
+ * cookie the text after the signature and its separator.
  */
 export function resolveSticky(
   url: string,
@@ -60,16 +61,21 @@ export function resolveSticky(
   if (value === undefined || value === '') return undefined;
   const sep = opts.stickysessionsep;
   if (sep === undefined) return { sticky, route: value, source };
+  if (isSigned(opts, sticky)) return { sticky, route: signedRoute(value, sep), source };
   const at = value.indexOf(sep);
   if (at === -1) return undefined;
   return { sticky, route: value.slice(at + 1), source };
 }
 
 /** Values under the route cookie's name must carry a valid signature when keys are configured. */
-function checked(opts: StickyOptions, name: string, value: string | undefined): string | undefined {
+function isSigned(opts: StickyOptions, name: string): boolean {
   const rc = opts.routecookie;
-  if (value === undefined || rc?.name !== name || rc.keys.length === 0) return value;
-  return verifyRouteValue(rc, opts.id ?? '', opts.stickysessionsep ?? '.', value);
+  return rc?.name === name && rc.keys.length > 0;
+}
+
+function checked(opts: StickyOptions, name: string, value: string | undefined): string | undefined {
+  if (value === undefined || !isSigned(opts, name)) return value;
+  return verifyRouteValue(opts.routecookie!, opts.id ?? '', opts.stickysessionsep ?? '.', value);
 }
 
 /** `;name=value` in any path segment; the value ends at "/", "&" (Apache) or, with scolon, ";". */

@@ -40,6 +40,7 @@ export class Worker {
   readonly connectTimeoutMs: number;
   readonly timeoutMs: number;
   readonly max: number;
+  readonly maxupgrades: number;
   readonly tls: WorkerTlsOptions | undefined;
   /** Active health check settings (undefined: not checked). */
   readonly health: HealthCheckSpec | undefined;
@@ -53,8 +54,10 @@ export class Worker {
 
   /** Times chosen (Apache "Elected"). */
   elected = 0;
-  /** Requests in flight, response streaming included. */
+  /** Requests in flight, response streaming included, and open upgraded connections. */
   busy = 0;
+  /** Open upgraded connections (WebSockets), also counted in busy. */
+  upgrades = 0;
   /** Bytes sent to the worker. */
   transferred = 0;
   /** Bytes read from the worker. */
@@ -91,6 +94,7 @@ export class Worker {
     this.connectTimeoutMs = spec.connectTimeoutMs;
     this.timeoutMs = spec.timeoutMs;
     this.max = spec.max;
+    this.maxupgrades = spec.maxupgrades;
     this.tls = spec.tls;
     this.health = spec.health;
     this.#lbfactor = spec.lbfactor;
@@ -176,6 +180,11 @@ export class Worker {
   /** How long the current error period lasts: an outlier ejection's time, else retry. */
   get errorRetryMs(): number {
     return this.ejectionMs ?? this.retryMs;
+  }
+
+  /** Every `max` slot is taken by requests in flight (open upgrades have their own limit). */
+  get full(): boolean {
+    return this.busy - this.upgrades >= this.max;
   }
 
   isUsable(): boolean {

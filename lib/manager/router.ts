@@ -16,7 +16,9 @@ import {
   parseJsonBalancerEdit,
   parseJsonWorkerEdit,
 } from './edits.js';
-import { nonceMatches, sameOrigin, setSecurityHeaders, styleNonce } from './security.js';
+import { ConfigError } from '../errors.js';
+import { hostRefusal, nonceMatches, parseHost, sameOrigin, setSecurityHeaders, styleNonce } from './security.js';
+import type { HostName } from './security.js';
 import { buildSnapshot, balancerSnapshot, workerSnapshot } from './snapshot.js';
 import { renderPage, type PageContext } from './render-html.js';
 import { renderXml } from './render-xml.js';
@@ -36,6 +38,8 @@ export interface ManagedBalancers {
 interface Ctx {
   lb: ManagedBalancers;
   opts: Required<Pick<ManagerOptions, 'readOnly' | 'allowedOrigins' | 'bodyLimit'>> & ManagerOptions;
+  /** options.allowedHosts, parsed. */
+  hosts: readonly HostName[];
   events: EventEmitter;
   mount: string | undefined;
 }
@@ -55,6 +59,7 @@ export function managerRouter(lb: ManagedBalancers, options: ManagerOptions = {}
       allowedOrigins: options.allowedOrigins ?? [],
       bodyLimit: options.bodyLimit ?? 16_384,
     },
+    hosts: allowedHosts(options.allowedHosts),
     events: new EventEmitter(),
     mount: mountPrefix(options.mount),
   };
@@ -66,6 +71,22 @@ export function managerRouter(lb: ManagedBalancers, options: ManagerOptions = {}
   router.once = (event, listener) => (ctx.events.once(event, listener), router);
   router.off = (event, listener) => (ctx.events.off(event, listener), router);
   return router;
+}
+
+function allowedHosts(hosts: unknown): HostName[] {
+  if (hosts === undefined) return [];
+  if (!Array.isArray(hosts)) throw new ConfigError('allowedHosts', hosts, 'is not an array of host names');
+  return hosts.map((h: unknown, i) => {
+    const parsed = typeof h === 'string' ? parseHost(h) : undefined;
+    if (!parsed) throw new ConfigError(`allowedHosts[${i}]`, h, 'is not a host name, address or host:port');
+    return parsed;
+  });
+}
+
+/** Checked on every manager request, reads too: a page on a rebound name must not even read the nonce. */
+function hostError(ctx: Ctx, req: IncomingMessage): ManagerError | undefined {
+  const refusal = hostRefusal(req, ctx.hosts);
+  return refusal === undefined ? undefined : new ManagerError('ERR_MANAGER_HOST', 403, refusal);
 }
 
 function internalError(res: ServerResponse, err: unknown): void {
@@ -151,6 +172,12 @@ function wantsJson(req: IncomingMessage): boolean {
 }
 
 async function page(ctx: Ctx, req: Req, res: ServerResponse, url: URL): Promise<void> {
+  const denied = hostError(ctx, req);
+  if (denied) {
+    managerLog('refused %s %s: %s', req.method, ownPath(req), denied.message);
+    sendJson(res, denied.status, errorBody(denied));
+    return;
+  }
   const method = req.method ?? 'GET';
   if (method === 'GET' || method === 'HEAD') {
     view(ctx, req, res, url);
@@ -350,6 +377,8 @@ function segments(url: URL): string[] {
 
 async function api(ctx: Ctx, req: Req, res: ServerResponse, url: URL): Promise<void> {
   try {
+    const denied = hostError(ctx, req);
+    if (denied) throw denied;
     const [top, name, sub, worker, ...rest] = segments(url);
     const method = req.method ?? 'GET';
     const read = method === 'GET' || method === 'HEAD';

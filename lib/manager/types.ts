@@ -106,6 +106,7 @@ export type ManagerErrorCode =
   | 'ERR_MANAGER_CONFLICT'
   | 'ERR_MANAGER_NONCE'
   | 'ERR_MANAGER_ORIGIN'
+  | 'ERR_MANAGER_HOST'
   | 'ERR_MANAGER_READ_ONLY'
   | 'ERR_MANAGER_FORBIDDEN'
   | 'ERR_MANAGER_METHOD'
@@ -137,6 +138,11 @@ export interface ManagerOptions {
   actor?: (req: IncomingMessage) => string | undefined;
   /** Extra origins allowed to post changes, e.g. "https://admin.example.com". */
   allowedOrigins?: string[];
+  /**
+   * Host names (or `host:port`) the manager answers to besides localhost, 127.0.0.1, [::1] and the
+   * address a connection arrived on, e.g. "admin.example.com". Every other Host is refused (DNS rebinding).
+   */
+  allowedHosts?: string[];
   /** Largest request body accepted, in bytes. Default 16 KiB. */
   bodyLimit?: number;
   /**

@@ -37,7 +37,8 @@ function isWebSocket(req: IncomingMessage): boolean {
 /**
  * A WebSocket (Upgrade) request: the same route resolution and election as HTTP, a connect
  * failure fails over like any other, and the worker counts the connection as busy until either
- * side closes. `open` holds live client sockets so close() can end them.
+ * side closes. It takes one of the worker's `maxupgrades` slots, not one of its `max`: idle
+ * tunnels cannot lock requests out. `open` holds live client sockets so close() can end them.
  */
 export async function handleUpgrade(
   deps: HandlerDeps,
@@ -54,9 +55,14 @@ export async function handleUpgrade(
     return;
   }
   const { ctx, hit } = beginRequest(balancer, req, req.url ?? '/', req.headers.cookie);
+  // Workers that failed to connect, or have no upgrade slot left.
   const tried = new Set<Worker>();
   let attempts = 0;
   for (;;) {
+    if (!upgradeSlotsLeft(balancer, tried)) {
+      rejectUpgrade(socket, 503, 'Service Unavailable');
+      return;
+    }
     const sel = await selectWaiting(balancer, hit, ctx, tried, socket);
     if (socket.destroyed) return;
     if (!sel.worker) {
@@ -70,13 +76,16 @@ export async function handleUpgrade(
       return;
     }
     const worker = sel.worker;
+    // Another upgrade may have taken the last slot while this one waited: look again.
+    if (worker.upgrades >= worker.maxupgrades || balancer.upgrades >= balancer.maxupgrades) continue;
     ctx.worker = worker.name;
     ctx.workerRoute = worker.route;
     ctx.tried.push(worker.name);
-    balancer.acquire(worker);
+    balancer.acquire(worker, 'upgrade');
     const conn = await preconnect(worker);
     if (conn instanceof Error) {
-      balancer.release(worker, { kind: 'connect-failed', error: conn, transferred: 0, read: 0 }, 'GET');
+      const outcome: Outcome = { kind: 'connect-failed', error: conn, transferred: 0, read: 0 };
+      balancer.release(worker, outcome, 'GET', 'upgrade');
       balancer.markError(worker, `upgrade connect failed: ${(conn as NodeJS.ErrnoException).code ?? conn.message}`);
       tried.add(worker);
       if (!worker.isUsable() && attempts++ < balancer.maxAttempts) continue;
@@ -86,6 +95,13 @@ export async function handleUpgrade(
     bridge(deps, balancer, worker, path, req, socket, head, conn, open);
     return;
   }
+}
+
+/** Adds the workers at their `maxupgrades` to `avoid`; false when the balancer or every worker is at its limit. */
+function upgradeSlotsLeft(balancer: Balancer, avoid: Set<Worker>): boolean {
+  if (balancer.upgrades >= balancer.maxupgrades) return false;
+  for (const w of balancer.workers) if (w.upgrades >= w.maxupgrades) avoid.add(w);
+  return avoid.size < balancer.workers.length;
 }
 
 function bridge(
@@ -115,7 +131,7 @@ function bridge(
     else if (failure && timedOut) outcome = { kind: 'timeout', error: failure, ...bytes };
     else if (failure) outcome = { kind: 'failed', error: failure, ...bytes };
     else outcome = { kind: 'client-aborted', ...bytes };
-    balancer.release(worker, outcome, 'GET');
+    balancer.release(worker, outcome, 'GET', 'upgrade');
   };
   conn.on('error', (err) => {
     failure ??= err;

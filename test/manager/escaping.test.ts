@@ -41,13 +41,15 @@ describe('hostile values in all three renderings (CVE-2007-6421, CVE-2012-4558)'
     poison(s);
     const host = `evil"><script>alert(1)</script>'&`;
     for (const url of [s.manager, `${s.manager}?b=oracle`]) {
-      const r = await request(s.manager, new URL(url).pathname + new URL(url).search, { headers: { host } });
+      const path = new URL(url).pathname + new URL(url).search;
+      // A hostile Host is refused before anything is rendered; its echo in the refusal is escaped.
+      const refused = await request(s.manager, path, { headers: { host } });
+      assert.equal(refused.status, 403);
+      assert.doesNotMatch(refused.body, /<script/i);
+      const r = await request(s.manager, path);
       assert.equal(r.status, 200);
       assert.doesNotMatch(r.body, /<script|"x"|'&amp;\\x01/i);
       noRawControls(r.body, url);
-      assert.ok(
-        r.body.includes(`Load Balancer Manager for evil&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&#39;&amp;</h1>`),
-      );
       assert.ok(r.body.includes(`<td>${SHOWN}</td>`), 'route and redirect cells');
     }
     const form = (await get(`${s.manager}?b=oracle`)).body;

@@ -173,7 +173,7 @@ describe('same origin (Origin, else Referer, against Host)', () => {
   }
 
   test('host names compare case-insensitively, default ports drop out', async (t) => {
-    const s = await setup(t);
+    const s = await setup(t, { manager: { allowedHosts: ['example.com'] } });
     const port = new URL(s.base).port;
     const r = await postForm(
       s,
