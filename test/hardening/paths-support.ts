@@ -94,14 +94,14 @@ export function rawRequest(base: string, head: string): Promise<RawReply> {
 
 /** A GET for `target` that closes after the answer; `extra` header lines end in CRLF. */
 export function rawGet(base: string, target: string, extra = ''): Promise<RawReply> {
-  return rawRequest(base, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${extra}\r\n`);
+  return rawRequest(base, `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${extra}\r\n`);
 }
 
 /** A WebSocket handshake for `target`, as a browser would send it. */
 export function rawWebSocket(base: string, target: string): Promise<RawReply> {
   return rawRequest(
     base,
-    `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+    `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
       'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
   );
 }
