@@ -115,8 +115,8 @@ function installed(dir: string): string {
   return join(dir, 'node_modules', 'express-proxy-balancer');
 }
 
-/** The consumers every install must pass; `dir` is a project made by project(). */
-function consumers(getDir: () => string): void {
+/** The type checks of the ESM + Express 5 consumer; `getDir` gives a project made by project(). */
+function typeChecks(getDir: () => string): void {
   for (const tsconfig of Object.keys(TSCONFIGS)) {
     test(`ESM + Express 5 type-checks under strict TypeScript (${tsconfig})`, async () => {
       const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -124,7 +124,10 @@ function consumers(getDir: () => string): void {
       assert.equal(r.stdout, '');
     });
   }
+}
 
+/** The programs every install must run. */
+function programs(getDir: () => string): void {
   test('CommonJS + Express 4 proxies a request and serves the manager API', async () => {
     const dir = getDir();
     const r = await run(process.execPath, ['express4.cjs'], dir);
@@ -156,7 +159,8 @@ describe('installed from the tarball', () => {
   test('installs exactly the packed files', () => {
     assert.deepEqual(filesUnder(installed(dir)), packed);
   });
-  consumers(() => dir);
+  typeChecks(() => dir);
+  programs(() => dir);
 });
 
 describe('installed from a git URL', () => {
@@ -164,6 +168,7 @@ describe('installed from a git URL', () => {
   before(async () => {
     dir = await fromGit!;
   });
+  // Byte for byte the tarball's package, so the tarball's type checks hold for it too.
   test('is built by prepare and installs the files of the tarball, byte for byte', () => {
     const files = filesUnder(installed(dir));
     assert.deepEqual(files, packed);
@@ -174,5 +179,5 @@ describe('installed from a git URL', () => {
     assert.deepEqual(differ, []);
     assert.deepEqual(leaks(installed(dir)), []);
   });
-  consumers(() => dir);
+  programs(() => dir);
 });

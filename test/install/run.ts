@@ -75,7 +75,7 @@ export async function npm(args: string[], cwd: string): Promise<Ran> {
     npm_config_update_notifier: 'false',
   };
   try {
-    return await run('npm', args, cwd, env, 300_000);
+    return await run('npm', args, cwd, env, 900_000);
   } catch (err) {
     const text = (err as Error).message;
     if (NETWORK.test(text)) {
