@@ -8,7 +8,7 @@ import type { OutlierSpec, SlowStartSpec } from '../health/spec.js';
 export interface GlobalSpec {
   preserveHost: boolean;
   serverName: string;
-  xForwarded: boolean;
+  xForwarded: boolean | 'edge';
   replayBufferBytes: number;
   exposeHeaders: boolean;
   onError: ((info: ErrorInfo, req: IncomingMessage, res: ServerResponse) => void) | undefined;
