@@ -15,7 +15,8 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (/^npm_/i.test(k) && !keep.test(k)) continue;
-    if (k === 'INIT_CWD') continue;
+    // INIT_CWD is npm's too; NODE_V8_COVERAGE (c8) would record every npm and tsc run for nothing.
+    if (k === 'INIT_CWD' || k === 'NODE_V8_COVERAGE') continue;
     env[k] = v;
   }
   return { ...env, ...extra };
