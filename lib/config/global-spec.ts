@@ -9,7 +9,7 @@ import type { Notices } from '../logger.js';
 export interface GlobalSpec {
   preserveHost: boolean;
   serverName: string;
-  xForwarded: boolean;
+  xForwarded: boolean | 'edge';
   replayBufferBytes: number;
   exposeHeaders: boolean;
   onError: ((info: ErrorInfo, req: IncomingMessage, res: ServerResponse) => void) | undefined;

@@ -188,8 +188,12 @@ export interface BalancerConfig {
   preserveHost?: boolean;
   /** X-Forwarded-Server value (Apache: ServerName). Default: this machine's host name. */
   serverName?: string;
-  /** Add X-Forwarded-For/-Host/-Server like Apache. Default true. */
-  xForwarded?: boolean;
+  /**
+   * Add X-Forwarded-For/-Host/-Server like Apache, appended to what the client sent (true, the
+   * default); `'edge'`, for a balancer that clients reach directly: replace them with this
+   * connection's values, set X-Forwarded-Proto and drop the client's Forwarded; false: add none.
+   */
+  xForwarded?: boolean | 'edge';
   /** Largest request body kept for replay on failover. Larger bodies stream and do not fail over. Default 1 MiB. */
   replayBufferBytes?: number;
   /** Send the request context as X-Balancer-* response headers. Default false. */

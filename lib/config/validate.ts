@@ -143,6 +143,16 @@ export function validateConfig(config: unknown): {
   return { global, balancers, warnings: durationWarnings(c) };
 }
 
+/** xForwarded: "edge", or a boolean as the other switches take it. */
+function parseXForwarded(v: unknown): boolean | 'edge' {
+  if (v === undefined) return true;
+  if (v === 'edge') return v;
+  if (typeof v !== 'boolean' && !['On', 'on', 'Off', 'off'].includes(v as string)) {
+    throw new ConfigError('xForwarded', v, 'is not true, false, "On", "Off" or "edge"');
+  }
+  return parseBoolean('xForwarded', v);
+}
+
 function validateGlobal(c: BalancerConfig): GlobalSpec {
   const optFn = (field: string, v: unknown): void => {
     if (v !== undefined && typeof v !== 'function') throw new ConfigError(field, v, 'is not a function');
@@ -164,7 +174,7 @@ function validateGlobal(c: BalancerConfig): GlobalSpec {
   return {
     preserveHost: c.preserveHost === undefined ? false : parseBoolean('preserveHost', c.preserveHost),
     serverName: c.serverName ?? os.hostname(),
-    xForwarded: c.xForwarded === undefined ? true : parseBoolean('xForwarded', c.xForwarded),
+    xForwarded: parseXForwarded(c.xForwarded),
     replayBufferBytes:
       c.replayBufferBytes === undefined ? 1 << 20 : parseInteger('replayBufferBytes', c.replayBufferBytes, 0, 1 << 30),
     exposeHeaders: c.exposeHeaders === undefined ? false : parseBoolean('exposeHeaders', c.exposeHeaders),

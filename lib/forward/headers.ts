@@ -1,6 +1,7 @@
 import { ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus the ones a proxy must not pass on. */
 const HOP_BY_HOP = new Set([
@@ -54,10 +55,29 @@ function clientAddress(client: Socket): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
+/**
+ * At the edge nothing the client says about earlier hops is true: each forwarding header is
+ * replaced by what this connection shows, and `Forwarded`, which would say otherwise, is dropped.
+ */
+function setEdgeForwarded(
+  out: IncomingHttpHeaders,
+  src: IncomingHttpHeaders,
+  client: Socket,
+  serverName: string,
+): void {
+  out['x-forwarded-for'] = clientAddress(client);
+  if (src.host !== undefined) out['x-forwarded-host'] = src.host;
+  else delete out['x-forwarded-host'];
+  out['x-forwarded-server'] = serverName;
+  out['x-forwarded-proto'] = (client as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
+  delete out.forwarded;
+}
+
 export interface OutgoingHeaderOptions {
   /** Worker host[:port] for the Host header, or undefined to keep the client's. */
   host: string | undefined;
-  xForwarded: boolean;
+  /** true: append to the client's X-Forwarded-*; 'edge': replace them (see setEdgeForwarded); false: none. */
+  xForwarded: boolean | 'edge';
   serverName: string;
   /** An Upgrade (WebSocket) handshake: keep `Upgrade` and send `Connection: Upgrade`. */
   upgrade?: boolean;
@@ -76,7 +96,8 @@ export function outgoingHeaders(
     if (HOP_BY_HOP.has(key) || (drop?.has(key) && !PROTECTED.has(key))) continue;
     out[key] = src[key];
   }
-  if (opts.xForwarded) {
+  if (opts.xForwarded === 'edge') setEdgeForwarded(out, src, client, opts.serverName);
+  else if (opts.xForwarded) {
     out['x-forwarded-for'] = append(src['x-forwarded-for'], clientAddress(client));
     if (src.host !== undefined) out['x-forwarded-host'] = append(src['x-forwarded-host'], src.host);
     out['x-forwarded-server'] = append(src['x-forwarded-server'], opts.serverName);

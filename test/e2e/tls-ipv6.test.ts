@@ -3,10 +3,6 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import type http from 'node:http';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { BalancerConfig, ErrorInfo, MemberOptions } from '../../lib/index.js';
 import { FakeClock } from '../support/clock.js';
 import { startUpstreams, stopAll } from '../support/upstreams.js';
@@ -14,6 +10,7 @@ import { ProcessGuard } from './helpers/guard.js';
 import { assertIdle, startProxy, type Proxy } from './helpers/proxy.js';
 import { send } from './helpers/client.js';
 import { hasIpv6Loopback, httpBackend, serverBackend, type Backend } from './helpers/backends.js';
+import { makeCert } from './helpers/tls-cert.js';
 
 const guard = new ProcessGuard();
 afterEach(() => guard.assertClean());
@@ -112,31 +109,6 @@ describe('IPv6 loopback', { skip: ipv6 ? false : 'no IPv6 loopback (::1) on this
     await assertIdle(p.mw);
   });
 });
-
-interface Cert {
-  key: string;
-  cert: string;
-}
-
-/** A throwaway self-signed certificate for 127.0.0.1 / localhost, made with the openssl CLI. */
-function makeCert(): Cert | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'epb-e2e-tls-'));
-  try {
-    const out = spawnSync(
-      'openssl',
-      [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
-        '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      ], // prettier-ignore
-      { stdio: 'ignore' },
-    );
-    if (out.error || out.status !== 0) return undefined;
-    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const cert = makeCert();
 
