@@ -10,7 +10,7 @@
 //
 // Metric: requests per proxy CPU-second of each burst (utime+stime from /proc, 10-ms ticks: ≈ 1 %
 // resolution at 1 s). Reported: per-target median and top quartile, and the median over rounds of
-// each target's ratio to the floor (bare http-proxy + keep-alive in the same host) in the same round,
+// each target's ratio to the floor (bare http-proxy-3, the engine, + keep-alive in the same host) in the same round,
 // and each library target's paired ratio to every other target (the performance goals: × http-proxy-middleware).
 // Backends: 4 × nginx (one worker) when installed, else bench/backends.mjs; ports 19401–19404,
 // targets 19420+. Results go to bench/results/<UTC date>-alternate-<host>.md.
@@ -51,6 +51,8 @@ const TARGETS = {
   node: [
     ['httpproxy-node', 'bench/targets/baseline.mjs', 'httpproxy-node'],
     ['lib-node', 'bench/targets/library.mjs', 'node'],
+    // The engine before (http-proxy 1.18.1), against the floor (bare http-proxy-3).
+    ['httpproxy1-node', 'bench/targets/baseline.mjs', 'httpproxy1-node'],
   ],
   express: [
     ['httpproxy-express', 'bench/targets/baseline.mjs', 'httpproxy-express'],

@@ -70,13 +70,13 @@ const TARGETS = {
   },
   'httpproxy-express': {
     host: 'express',
-    what: 'Express 5 + bare http-proxy 1.18.1 with a keep-alive agent, round robin (floor of the Express host)',
+    what: 'Express 5 + bare http-proxy-3 (the engine) with a keep-alive agent, round robin (floor of the Express host)',
     file: 'targets/baseline.mjs',
     arg: 'httpproxy-express',
   },
   'httpproxy-node': {
     host: 'node',
-    what: 'node:http + bare http-proxy 1.18.1 with a keep-alive agent, round robin (floor of the node:http host)',
+    what: 'node:http + bare http-proxy-3 (the engine) with a keep-alive agent, round robin (floor of the node:http host)',
     file: 'targets/baseline.mjs',
     arg: 'httpproxy-node',
   },
@@ -690,7 +690,7 @@ function markdown(doc) {
   L.push(`- library: dist/esm built from ${meta.commit}${meta.built ? ' (rebuilt by this run)' : ''}`);
   L.push(`- machine: ${meta.machine.cpus} × ${meta.machine.cpuModel}, Linux ${meta.machine.kernel}`);
   L.push(
-    `- versions: Node ${meta.versions.node}; express ${meta.versions.express}; http-proxy ${meta.versions['http-proxy']}; http-proxy-middleware ${meta.versions['http-proxy-middleware']}; ${meta.versions.loadgen}; backends ${meta.versions.backend}`,
+    `- versions: Node ${meta.versions.node}; express ${meta.versions.express}; http-proxy-3 ${meta.versions['http-proxy-3']}; http-proxy-middleware ${meta.versions['http-proxy-middleware']}; ${meta.versions.loadgen}; backends ${meta.versions.backend}`,
   );
   L.push(
     `- load: ${cfg.loadgen === 'wrk' ? `\`wrk -t1 -c${cfg.connections} -d${cfg.duration}s --latency\`` : `autocannon -c${cfg.connections} -d${cfg.duration}`} after ${cfg.warmup} s warm-up; targets interleaved, order rotated each round`,
@@ -985,7 +985,7 @@ async function main() {
     versions: {
       node: process.version,
       express: pkgVersion('express'),
-      'http-proxy': pkgVersion('http-proxy'),
+      'http-proxy-3': pkgVersion('http-proxy-3'),
       'http-proxy-middleware': pkgVersion('http-proxy-middleware'),
       loadgen:
         cfg.loadgen === 'wrk'

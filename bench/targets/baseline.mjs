@@ -1,7 +1,8 @@
 // The reference proxies, round robin over BACKENDS (targets parsed once at start):
 //
-//   node targets/baseline.mjs httpproxy-node      plain node:http + http-proxy 1.18.1, keep-alive agent
+//   node targets/baseline.mjs httpproxy-node      plain node:http + http-proxy-3 (the library's engine), keep-alive agent
 //   node targets/baseline.mjs httpproxy-express   Express 5 + the same
+//   node targets/baseline.mjs httpproxy1-node     plain node:http + http-proxy 1.18.1 (the engine before), keep-alive agent
 //   node targets/baseline.mjs hpm-express         Express 5 + http-proxy-middleware 3, defaults (no agent:
 //                                                 http-proxy sends Connection: close, one backend connection per request)
 //   node targets/baseline.mjs hpm-ka-express      Express 5 + http-proxy-middleware 3, keep-alive agent
@@ -32,15 +33,28 @@ function hpm(keepAlive) {
   return createProxyMiddleware(options);
 }
 
+function badGateway(_err, _req, res) {
+  if (res && typeof res.writeHead === 'function') {
+    if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
+    res.end('bad gateway\n');
+  }
+}
+
 function httpProxy() {
+  const { createProxyServer } = require('http-proxy-3');
+  const proxy = createProxyServer({ agent: new http.Agent({ keepAlive: true }) });
+  proxy.on('error', badGateway);
+  const next = roundRobin(BACKENDS.map((s) => new URL(s)));
+  return (req, res) => {
+    proxy.web(req, res, { target: next() });
+  };
+}
+
+/** The engine the library used before, for comparison (a devDependency only). */
+function httpProxy1() {
   const HttpProxy = require('http-proxy');
   const proxy = HttpProxy.createProxyServer({ agent: new http.Agent({ keepAlive: true }) });
-  proxy.on('error', (_err, _req, res) => {
-    if (res && typeof res.writeHead === 'function') {
-      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
-      res.end('bad gateway\n');
-    }
-  });
+  proxy.on('error', badGateway);
   // http-proxy 1.18.1 reads url.parse()-style fields (it prepends `target.path`), not WHATWG URL ones
   const next = roundRobin(
     BACKENDS.map((s) => {
@@ -62,6 +76,7 @@ function express(handler) {
 const variants = {
   'httpproxy-node': () => httpProxy(),
   'httpproxy-express': () => express(httpProxy()),
+  'httpproxy1-node': () => httpProxy1(),
   'hpm-express': () => express(hpm(false)),
   'hpm-ka-express': () => express(hpm(true)),
   'hpm-node': () => hpm(false),

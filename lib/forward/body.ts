@@ -122,7 +122,7 @@ export function readBody(
   });
 }
 
-/** What the engine pipes into the worker request (http-proxy's `buffer` option). */
+/** What the engine pipes into the worker request (the engine's `buffer` option). */
 export interface BodySource {
   pipe(dest: Writable): unknown;
 }

@@ -7,7 +7,7 @@ import { codedError } from './outcome.js';
 
 /**
  * Opens a connection to a worker before anything of the client's is handed over, so a refused or
- * timed-out connect can fail over to another worker (http-proxy's own WebSocket path ends the
+ * timed-out connect can fail over to another worker (the engine's own WebSocket path ends the
  * client socket on any error).
  */
 export function preconnect(worker: Worker): Promise<net.Socket | Error> {

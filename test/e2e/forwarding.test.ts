@@ -106,6 +106,20 @@ describe('path mapping', () => {
     await assertIdle(p.mw);
   });
 
+  test('the request target reaches the worker as forwarded before: empty query kept, slashes merged', async (t) => {
+    const p = await proxy(t, config([{ url: `${a.url}/base` }]));
+    for (const [path, expected] of [
+      ['/app/x?', '/base/x?'],
+      ['/app/x??y', '/base/x??y'],
+      ['/app//x//y?z=//w', '/base/x/y?z=//w'],
+      ['/app/go/http:/elsewhere', '/base/go/http://elsewhere'],
+    ] as const) {
+      assert.equal((await send(p.base, path)).status, 200, path);
+      assert.equal(lastHit().url, expected, path);
+    }
+    await assertIdle(p.mw);
+  });
+
   test('dot segments are resolved below the mount', async (t) => {
     const p = await proxy(t, config([{ url: a.url }]));
     const r = await send(p.base, '/app/a/./b/../c');
