@@ -7,8 +7,7 @@ import { restoreWithin } from './core/startup.js';
 import { BalancerError } from './errors.js';
 import type { GlobalSpec } from './config/global-spec.js';
 import type { StateStore } from './store/store.js';
-import { ProxyEngine } from './forward/http-proxy.js';
-import { AgentPool } from './forward/agents.js';
+import { EngineForwarder } from './forward/engine-forwarder.js';
 import { BAD_PATH, mapPath } from './proxy/mount.js';
 import { handleRequest, internalError, type HandlerDeps } from './proxy/handle.js';
 import { handleUpgrade, rejectUpgrade } from './proxy/upgrade.js';
@@ -70,10 +69,10 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   for (const w of warnings) global.notices.say('warn', w);
   const balancers = specs.map((s) => new Balancer(s, global.clock, global.random));
   for (const b of balancers) announceTransitions(b, global.notices);
-  const agents = new AgentPool(global.keepAliveIdleMs);
+  const forwarder = new EngineForwarder(global);
   // Worker events, slow start, outlier ejection and active checks (lib/health), stopped by close().
   const health = balancers.map((b) => watchHealth(b));
-  const deps: HandlerDeps = { global, engine: new ProxyEngine(), agents };
+  const deps: HandlerDeps = { global, forwarder };
   let closed = false;
   // Stored admin state (manager edits, added workers) applies before the first request is balanced.
   let restoring = true;
@@ -146,7 +145,6 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
     }
   } as BalancerMiddleware;
 
-  const openUpgrades = new Set<Duplex>();
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const hit = route(req.url);
     if (!hit) return false;
@@ -158,10 +156,12 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
       rejectUpgrade(socket, 503, 'Service Unavailable', global.errorHeader ? 'ERR_CLOSED' : undefined);
       return true;
     }
-    handleUpgrade(deps, hit.b, hit.path, req, socket, head, openUpgrades).catch((err: unknown) => {
+    try {
+      handleUpgrade(deps, hit.b, hit.path, req, socket, head);
+    } catch (err) {
       log.forward('internal upgrade error: %s', (err as Error).stack ?? String(err));
       socket.destroy();
-    });
+    }
     return true;
   };
   const attach = <S extends Server>(server: S): S => {
@@ -176,7 +176,7 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   Object.defineProperties(middleware, {
     balancers: { value: Object.freeze([...balancers]), enumerable: true },
     get: { value: find },
-    socketCounts: { value: () => agents.socketCounts() },
+    socketCounts: { value: () => forwarder.socketCounts() },
     upgrade: { value: upgrade },
     attach: { value: attach },
     ready: { value: ready },
@@ -197,12 +197,12 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
         // No check may start (or keep a socket open) once closing has begun.
         for (const h of health) h.stop();
         // WebSockets live until a side closes; waiting for them would only delay the deadline.
-        for (const s of openUpgrades) s.destroy();
+        forwarder.endTunnels();
         const deadline = global.clock.now() + timeoutMs;
         for (const b of balancers) {
           while (b.busy > 0 && global.clock.now() < deadline) await b.waitForChange(deadline).done;
         }
-        agents.destroy();
+        forwarder.close();
         await Promise.all(health.map((h) => h.idle()));
       },
     },

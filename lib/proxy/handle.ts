@@ -5,44 +5,33 @@ import type { Worker } from '../core/worker.js';
 import type { GlobalSpec } from '../config/global-spec.js';
 import type { Outcome } from '../forward/outcome.js';
 import type { RequestContext } from '../core/context.js';
-import type { ProxyEngine } from '../forward/http-proxy.js';
-import type { AgentPool } from '../forward/agents.js';
+import type { Forwarder, ForwardRequest } from '../forward/forwarder.js';
 import { contextHeaders } from '../core/context.js';
 import { routeSetCookie } from '../core/route-cookie.js';
-import { beginRequest, selectWaiting } from './select-wait.js';
+import { beginRequest } from './select-wait.js';
 import {
   readBody,
   bodyStream,
-  isBodyTimeout,
   isReplayable,
   type BodyPlan,
+  type BodySource,
   type ForwardedPlan,
 } from '../forward/body.js';
 import type { Selection } from '../core/select.js';
 import { log } from '../debug.js';
 import type { StickyHit } from '../core/sticky.js';
-import type { ErrorCode } from '../errors.js';
-import { outgoingHeaders } from '../forward/headers.js';
-import { Exchange, type ExchangeOwner } from '../forward/exchange.js';
 import { respondError } from './respond.js';
+import { Failover, type Answer, type AttemptSide } from './failover.js';
 
 export interface HandlerDeps {
   global: GlobalSpec;
-  engine: ProxyEngine;
-  agents: AgentPool;
+  forwarder: Forwarder;
 }
 
-/** RFC 9110 §9.2.2: safe to send twice. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
 /**
- * The request path, top-down: resolve the route → elect a worker → forward → account → fail over.
- * Mirrors Apache's proxy_handler loop: a worker that cannot be reached goes into error state and
- * the request moves on while the worker is unusable and attempts remain. A request that reached a
- * worker is re-sent only when the balancer opted in (retryon "idempotent", or `replay`).
- *
- * Synchronous until the worker answers whenever nothing has to wait (no body to read, a worker
- * free): no promise or microtask on the common path.
+ * An HTTP request, top-down: the route and body first, then the attempts (proxy/failover.ts:
+ * select → forward → account → fail over). Synchronous until the worker answers whenever nothing
+ * has to wait (no body to read, a worker free).
  */
 export function handleRequest(
   deps: HandlerDeps,
@@ -80,7 +69,7 @@ function run(
   hit: StickyHit | undefined,
   plan: BodyPlan,
 ): void {
-  if (admitted(deps.global, req, res, plan)) new RequestRun(deps, balancer, path, req, res, ctx, hit, plan).start();
+  if (admitted(deps.global, req, res, plan)) new HttpRequest(deps, balancer, path, req, res, ctx, hit, plan).start();
 }
 
 const MOUNT_FIRST = 'mount the balancer before body parsers (app.use(balancer(config)) before express.json())';
@@ -132,30 +121,20 @@ export function internalError(global: GlobalSpec, req: IncomingMessage, res: Ser
   } else res.destroy();
 }
 
-type Next =
-  | { kind: 'done' }
-  | { kind: 'close' }
-  | { kind: 'retry' }
-  | { kind: 'retry-same' }
-  | { kind: 'fail'; code: ErrorCode; status: number; message: string; cause: unknown };
-
 /**
- * One request's attempts: elect → forward → account → decide, until done. Counted in the
- * balancer's `inflight` from the first election until it ends. It is also the owner every attempt's
- * Exchange reports to, so no closure is built per attempt.
+ * One HTTP request as its attempts see it: what the Failover loop sends (through the Forwarder)
+ * and how it answers. Also the ForwardRequest every attempt's exchange reports to, so no closure
+ * or description is built per attempt.
  */
-class RequestRun implements ExchangeOwner {
+class HttpRequest implements AttemptSide, ForwardRequest {
+  readonly slot = 'request';
   // Read from req once: under Express each req has a map of its own, which no cache holds.
-  readonly #client: Socket;
-  readonly #method: string;
-  readonly #headers: IncomingHttpHeaders;
-  #tried: Set<Worker> | undefined; // created on the first retry only
-  #attempts = 0;
-  #staleRetried = false;
-  #pinned: Worker | undefined;
-  #worker: Worker | undefined;
-  #isRetry = false;
-  #ended = false;
+  readonly client: Socket;
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly replayable: boolean;
+  readonly resendable = true;
+  readonly #failover: Failover;
 
   constructor(
     readonly deps: HandlerDeps,
@@ -164,169 +143,71 @@ class RequestRun implements ExchangeOwner {
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly ctx: RequestContext,
-    readonly hit: StickyHit | undefined,
+    hit: StickyHit | undefined,
     readonly plan: ForwardedPlan,
   ) {
-    this.#client = req.socket;
-    this.#method = req.method ?? 'GET';
-    this.#headers = req.headers;
-    balancer.inflight++;
+    this.client = req.socket;
+    this.method = req.method ?? 'GET';
+    this.headers = req.headers;
+    this.replayable = isReplayable(plan);
+    this.#failover = new Failover(balancer, ctx, hit, this);
   }
 
-  /** Runs the first attempt; a throw (a bug) is answered and ends the run. */
   start(): void {
-    this.#nextSafely();
+    this.#failover.start();
   }
 
-  /** The next attempt: the pinned worker (stale socket retry) or a new election. */
-  #next(): void {
-    const pinned = this.#pinned;
-    if (pinned) {
-      this.#pinned = undefined;
-      this.#attempt(pinned);
-      return;
-    }
-    // The socket, not res: a queued pipelined response never closes when the client leaves.
-    const sel = selectWaiting(this.balancer, this.hit, this.ctx, this.#tried, this.#client);
-    if (sel instanceof Promise) {
-      sel
-        .then((s) => {
-          this.#onSelected(s);
-        })
-        .catch((err: unknown) => {
-          this.#onInternalError(err);
-        });
-    } else this.#onSelected(sel);
+  reachable(): boolean {
+    return !this.client.destroyed && !this.res.destroyed;
   }
 
-  #onSelected(sel: Selection): void {
-    if (sel.worker) this.#attempt(sel.worker);
-    else {
-      if (!this.#client.destroyed) refuse(this.deps.global, this.balancer, this.req, this.res, sel, this.hit);
-      this.#end();
-    }
+  admit(): boolean {
+    return true;
   }
 
-  #attempt(worker: Worker): void {
-    const { balancer, ctx } = this;
-    this.#worker = worker;
-    this.#isRetry = ctx.tried.length > 0;
-    ctx.worker = worker.name;
-    ctx.workerRoute = worker.route;
-    ctx.tried.push(worker.name);
-    if (this.#isRetry) balancer.retrying++;
-    balancer.acquire(worker);
-    if (this.#client.destroyed || this.res.destroyed) {
-      this.settle({ kind: 'client-aborted', transferred: 0, read: 0 });
-      return;
-    }
-    this.#forward(worker);
+  takes(): boolean {
+    return true;
   }
 
-  /** One attempt on `worker`: the exchange reports back to this run. */
-  #forward(worker: Worker): void {
-    const { deps, req, res } = this;
-    const { global } = deps;
-    const client = this.#client;
-    const exchange = new Exchange(req, res, client, worker.connectTimeoutMs, worker.timeoutMs, this);
-    const headers = outgoingHeaders(this.#headers, client, {
-      host: global.preserveHost ? undefined : worker.host,
-      xForwarded: global.xForwarded,
-      serverName: global.serverName,
-    });
-    const agent = deps.agents.get(worker);
-    deps.engine.send(
-      this.#method,
-      client,
-      res,
-      exchange,
-      worker,
-      agent,
-      this.path,
-      headers,
-      bodyStream(this.plan, req),
-    );
+  send(worker: Worker): void {
+    this.deps.forwarder.forward(worker, this);
+  }
+
+  body(): BodySource {
+    return bodyStream(this.plan, this.req);
   }
 
   responseExtras(): readonly string[] {
-    return addedHeaders(this.deps.global, this.balancer, this.#worker!, this.ctx);
+    return addedHeaders(this.deps.global, this.balancer, this.#failover.worker!, this.ctx);
   }
 
   settle(outcome: Outcome): void {
-    try {
-      this.#account(outcome);
-    } catch (err) {
-      this.#onInternalError(err);
+    this.#failover.settle(outcome);
+  }
+
+  refuse(sel: Extract<Selection, { worker: undefined }>): void {
+    refuse(this.deps.global, this.balancer, this.req, this.res, sel, this.#failover.hit);
+  }
+
+  answer(answer: Answer): void {
+    const { req, res } = this;
+    const { global } = this.deps;
+    if (answer.kind === 'stalled') answerBodyTimeout(global, req, res);
+    else if (answer.kind === 'fail') {
+      respondError(global, req, res, answer.code, answer.status, answer.message, answer.cause);
+    } else {
+      log.forward('%s %s -> connection closed without an answer (reused client connection)', req.method, req.url);
+      // A queued pipelined response closes the connection once the answers before it are out.
+      res.destroy();
     }
   }
 
-  #account(outcome: Outcome): void {
-    const { balancer, req } = this;
-    const worker = this.#worker!;
-    if ('error' in outcome && isBodyTimeout(outcome.error)) {
-      this.#bodyStalled(worker, outcome);
-      return;
-    }
-    balancer.release(worker, outcome, this.#method);
-    if (this.#isRetry) balancer.retrying--;
-    const next = decide(balancer, req, this.plan, worker, outcome, this.#attempts, this.#staleRetried, () =>
-      carriedEarlier(this.#client, this.res),
-    );
-    switch (next.kind) {
-      case 'done':
-        this.#end();
-        return;
-      case 'close':
-        log.forward('%s %s -> connection closed without an answer (reused client connection)', req.method, req.url);
-        // A queued pipelined response closes the connection once the answers before it are out.
-        this.res.destroy();
-        this.#end();
-        return;
-      case 'fail':
-        respondError(this.deps.global, req, this.res, next.code, next.status, next.message, next.cause);
-        this.#end();
-        return;
-      case 'retry-same':
-        this.#staleRetried = true;
-        this.#pinned = worker;
-        break;
-      case 'retry':
-        this.#attempts++;
-        (this.#tried ??= new Set()).add(worker);
-        break;
-    }
-    // A fresh stack: the failed attempt may have been reported from inside http-proxy's call.
-    process.nextTick(() => {
-      this.#nextSafely();
-    });
+  clientReused(): boolean {
+    return carriedEarlier(this.client, this.res);
   }
 
-  /** The client stopped sending a streamed body: the worker is not at fault; 408 unless an answer started. */
-  #bodyStalled(worker: Worker, outcome: Outcome): void {
-    const { transferred, read } = outcome;
-    this.balancer.release(worker, { kind: 'client-aborted', transferred, read }, this.#method);
-    if (this.#isRetry) this.balancer.retrying--;
-    answerBodyTimeout(this.deps.global, this.req, this.res);
-    this.#end();
-  }
-
-  #nextSafely(): void {
-    try {
-      this.#next();
-    } catch (err) {
-      this.#onInternalError(err);
-    }
-  }
-
-  #onInternalError(err: unknown): void {
+  internalError(err: unknown): void {
     internalError(this.deps.global, this.req, this.res, err);
-    this.#end();
-  }
-
-  #end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.balancer.inflight--;
   }
 }
 
@@ -383,70 +264,6 @@ function retryAfter(balancer: Balancer): Record<string, string> | undefined {
   return Number.isFinite(soonest) ? { 'retry-after': String(Math.max(1, Math.ceil(soonest / 1000))) } : undefined;
 }
 
-/**
- * What to do after an attempt. A connect failure moves on while the worker is now unusable
- * (Apache; `+I` workers stay usable, so no failover). A failure after the request was sent moves
- * on only for requests the balancer may re-send. Every retry needs an attempt left, a replayable
- * body and room in the retry budget.
- */
-function decide(
-  balancer: Balancer,
-  req: IncomingMessage,
-  plan: BodyPlan,
-  worker: Worker,
-  outcome: Outcome,
-  attempts: number,
-  staleRetried: boolean,
-  clientReused: () => boolean,
-): Next {
-  // The common endings first: nothing below is built for them.
-  if (outcome.kind === 'completed' || outcome.kind === 'truncated') {
-    afterResponse(balancer, worker, outcome);
-    return DONE;
-  }
-  if (outcome.kind === 'client-aborted') return DONE;
-  const canRetry = (): boolean => isReplayable(plan) && attempts < balancer.maxAttempts && balancer.retryAllowed();
-  const mayResend = (): boolean =>
-    ((balancer.retryon === 'idempotent' && IDEMPOTENT.has(req.method ?? '')) || balancer.replay?.(req) === true) &&
-    canRetry();
-  switch (outcome.kind) {
-    case 'connect-failed':
-      balancer.markError(worker, `connect failed: ${errorCode(outcome.error)}`);
-      if (!worker.isUsable() && canRetry()) return { kind: 'retry' };
-      return fail('ERR_WORKER_CONNECT', 503, worker, outcome.error);
-    case 'stale-socket':
-      // The worker closed an idle keep-alive socket as we reused it: it never saw the request.
-      if (
-        !staleRetried &&
-        isReplayable(plan) &&
-        (IDEMPOTENT.has(req.method ?? '') || balancer.replay?.(req) === true)
-      ) {
-        return { kind: 'retry-same' };
-      }
-      return mayResend() ? { kind: 'retry' } : fail('ERR_WORKER_RESPONSE', 502, worker, outcome.error);
-    case 'timeout':
-      if (balancer.failontimeout) balancer.markError(worker, 'response timeout (failontimeout)');
-      return mayResend() ? { kind: 'retry' } : fail('ERR_WORKER_TIMEOUT', 504, worker, outcome.error);
-    case 'failed':
-      if (closedUnanswered(outcome.error) && clientReused()) {
-        // Apache: the worker is put in error, and the client's connection closed without an answer,
-        // which a client may retry since its connection carried an earlier request (RFC 9112 §9.3.1).
-        balancer.markError(worker, 'closed the connection without answering');
-        return mayResend() ? { kind: 'retry' } : CLOSE;
-      }
-      return mayResend() ? { kind: 'retry' } : fail('ERR_WORKER_RESPONSE', 502, worker, outcome.error);
-  }
-}
-
-const DONE: Next = Object.freeze({ kind: 'done' });
-const CLOSE: Next = Object.freeze({ kind: 'close' });
-
-/** The worker closed or reset its connection before any response byte (not garbage, not a bad head). */
-function closedUnanswered(error: Error): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ECONNRESET' || code === 'EPIPE';
-}
-
 /** Length of the `100 Continue` Node's server writes itself for a request that expects one. */
 const CONTINUE_BYTES = 'HTTP/1.1 100 Continue\r\n\r\n'.length;
 
@@ -459,23 +276,6 @@ function carriedEarlier(client: Socket, res: ServerResponse): boolean {
   if (res.socket !== client) return true;
   const own = (res as { _sent100?: boolean })._sent100 === true ? CONTINUE_BYTES : 0;
   return client.bytesWritten > own;
-}
-
-function fail(code: ErrorCode, status: number, worker: Worker, error: Error): Next {
-  const message = code === 'ERR_WORKER_TIMEOUT' ? `no response within ${worker.timeoutMs} ms` : error.message;
-  return { kind: 'fail', code, status, message: `${worker.name}: ${message}`, cause: error };
-}
-
-/** Apache's post_request: failonstatus and failontimeout mark the worker after the client got its answer. */
-function afterResponse(balancer: Balancer, worker: Worker, outcome: Outcome & { status: number }): void {
-  if (balancer.failonstatus.has(outcome.status)) balancer.markError(worker, `failonstatus: answered ${outcome.status}`);
-  else if (outcome.kind === 'truncated' && outcome.timedOut && balancer.failontimeout) {
-    balancer.markError(worker, 'response timeout mid-body (failontimeout)');
-  }
-}
-
-function errorCode(err: Error): string {
-  return (err as NodeJS.ErrnoException).code ?? err.message;
 }
 
 /** Headers the balancer adds to the worker's response: the X-Balancer-* context and the route cookie. */
