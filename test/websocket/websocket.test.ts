@@ -130,6 +130,34 @@ test('a refused upgrade fails over to the next worker and marks the refusing one
   }
 });
 
+test('an upgrade fails over within the retry budget, as a request does', async () => {
+  const dead = await closedPort();
+  const b = await wsBackend('b');
+  const lb = balancer({
+    balancers: [
+      {
+        name: 'ws',
+        mount: '/app',
+        retrybudget: { percent: 0, min: 0 },
+        members: [{ url: `http://127.0.0.1:${dead}` }, { url: b.url }],
+      },
+    ],
+  });
+  const f = await front(lb);
+  try {
+    assert.equal(await echo(f.port, '/app/s'), 'status 503', 'no retry left in the budget');
+    assert.equal(b.heads.length, 0);
+    const [wa, wb] = lb.balancers[0]!.workers;
+    assert.equal(wa!.inError, true);
+    assert.equal(lb.balancers[0]!.retrying, 0);
+    await until(() => wa!.busy === 0 && wb!.busy === 0);
+  } finally {
+    await lb.close(100);
+    await f.close();
+    await b.close();
+  }
+});
+
 test('no usable worker for an upgrade → 503; outside every mount → 404; close() ends open sockets', async () => {
   const dead = await closedPort();
   const b = await wsBackend('b');
