@@ -55,6 +55,6 @@ export { drainWorker } from './health/drain.js';
 export { WORKER_EVENTS, onWorkerEvents } from './health/events.js';
 export type { WorkerEvent, WorkerEventName, WorkerEvents } from './health/events.js';
 export type { CheckResult } from './health/result.js';
-export type { HealthCheckSpec, OutlierSpec, SlowStartSpec, HcMethod } from './health/spec.js';
+export type { HealthCheckSpec, OutlierSpec, SlowStartSpec, HcMethod } from './config/health-spec.js';
 export type { OutlierOptions, SlowStartOptions } from './config/options.js';
 export type { Logger } from './logger.js';

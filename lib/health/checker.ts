@@ -1,6 +1,6 @@
 import type { Balancer } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
-import type { HealthCheckSpec } from './spec.js';
+import type { HealthCheckSpec } from '../config/health-spec.js';
 import { HC_FAIL, IN_ERROR } from '../core/status.js';
 import { countCheck, type HealthCounts } from './counter.js';
 import { emitWorkerEvent } from './events.js';

@@ -1,7 +1,7 @@
 import type { AttemptEvent, Balancer } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { Outcome } from '../forward/outcome.js';
-import type { OutlierSpec } from './spec.js';
+import type { OutlierSpec } from '../config/health-spec.js';
 import { HC_FAIL } from '../core/status.js';
 import { emitWorkerEvent } from './events.js';
 import { log } from './log.js';
