@@ -19,10 +19,11 @@ import {
   type Rec,
 } from './redis/records.js';
 import { MERGE_LUA } from './redis/scripts.js';
+import type { CodeOf } from '../errors.js';
 
 const log = createDebug('express-proxy-balancer:store');
 
-export type RedisStoreErrorCode = 'ERR_REDIS_MISSING' | 'ERR_REDIS_UNAVAILABLE' | 'ERR_REDIS_OPTIONS';
+export type RedisStoreErrorCode = CodeOf<'RedisStoreError'>;
 
 /** ioredis is not installed, Redis cannot be reached when it must be, or the options are wrong. */
 export class RedisStoreError extends Error {
