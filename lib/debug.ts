@@ -1,7 +1,8 @@
 import createDebug from 'debug';
 
 /**
- * One namespace per area: enable with DEBUG=express-proxy-balancer:* (or a single area).
+ * Every debug namespace of the library, declared here and nowhere else: enable them all with
+ * DEBUG=express-proxy-balancer:*, or a single area (DEBUG=express-proxy-balancer:health).
  * On the request path, guard calls with `log.x.enabled`: a disabled logger still costs a call and
  * an arguments array per request.
  */
@@ -12,4 +13,12 @@ export const log = {
   route: root.extend('route'),
   forward: root.extend('forward'),
   state: root.extend('state'),
+  /** Health state changes and check results. */
+  health: root.extend('health'),
+  /** Every manager change and refusal. */
+  manager: root.extend('manager'),
+  /** The shared store's connection and failures. */
+  store: root.extend('store'),
+  /** Admin and health state applied from other instances. */
+  cluster: root.extend('cluster'),
 };

@@ -1,4 +1,5 @@
 import type { Balancer, WorkerStateEvent } from '../core/balancer.js';
+import { log } from '../debug.js';
 import type { Worker } from '../core/worker.js';
 import type { WorkerEvent } from '../health/events.js';
 import type {
@@ -12,9 +13,6 @@ import { isSharedStore } from '../store/store.js';
 import { applyPersisted, toPersisted } from '../core/admin.js';
 import { HC_FAIL, IN_ERROR } from '../core/status.js';
 import { statusBits } from '../health/events.js';
-import createDebug from 'debug';
-
-const log = createDebug('express-proxy-balancer:cluster');
 
 /** One instance's counters for one worker, as the manager shows them. */
 export interface InstanceRow {
@@ -96,7 +94,7 @@ export class ClusterSync {
         (states) => {
           for (const [w, s] of states) this.#applyWorker(b, w, s, true);
         },
-        (err: unknown) => log('%s: stored health states not loaded: %s', b.id, (err as Error).message),
+        (err: unknown) => log.cluster('%s: stored health states not loaded: %s', b.id, (err as Error).message),
       );
     }
     this.#publishCounters();
@@ -145,7 +143,7 @@ export class ClusterSync {
     } finally {
       this.#applying--;
     }
-    log('%s: applied admin state version %d from another instance', b.id, s.version);
+    log.cluster('%s: applied admin state version %d from another instance', b.id, s.version);
   }
 
   #applyWorker(b: Balancer, name: string, s: SharedWorkerState, initial: boolean): void {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock, RandomSource } from '../core/clock.js';
 import type { StateStore } from '../store/store.js';
 import type { ErrorInfo } from './options.js';
-import type { OutlierSpec, SlowStartSpec } from '../health/spec.js';
+import type { OutlierSpec, SlowStartSpec } from './health-spec.js';
 import type { Notices } from '../logger.js';
 
 /** Settings shared by every balancer of one middleware, after validation. */

@@ -23,7 +23,7 @@ import {
   validateHealthCheck,
   validateOutlier,
   validateSlowStart,
-} from '../health/validate.js';
+} from './health.js';
 import { Notices, type Logger } from '../logger.js';
 import { durationWarnings } from './warnings.js';
 

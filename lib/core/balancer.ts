@@ -153,13 +153,13 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     return this.#version;
   }
 
-  /** WorkerObserver: one of this balancer's workers changed an election input. @internal */
+  /** WorkerObserver: one of this balancer's workers changed an election input. */
   workerChanged(_w: Worker, tiers: boolean): void {
     this.#version++;
     if (tiers) this.#tiers = undefined;
   }
 
-  /** WorkerObserver: a worker's route changed. @internal */
+  /** WorkerObserver: a worker's route changed. */
   routeChanged(): void {
     this.#routes = undefined;
   }

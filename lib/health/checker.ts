@@ -1,12 +1,12 @@
 import type { Balancer } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
-import type { HealthCheckSpec } from './spec.js';
+import type { HealthCheckSpec } from '../config/health-spec.js';
 import { HC_FAIL, IN_ERROR } from '../core/status.js';
 import { countCheck, type HealthCounts } from './counter.js';
 import { emitWorkerEvent } from './events.js';
 import { failed, type CheckResult } from './result.js';
 import { probe } from './probe.js';
-import { log } from './log.js';
+import { log } from '../debug.js';
 
 /** Later checks come every interval plus up to this share of it, so members drift apart. */
 const JITTER = 0.1;
@@ -84,7 +84,13 @@ export class HealthChecker {
     if (this.#stopped) return result;
     this.checks++;
     this.lastResult = result;
-    log('%s %s check %s: %s', this.balancer.id, this.worker.name, result.ok ? 'passed' : 'failed', result.reason);
+    log.health(
+      '%s %s check %s: %s',
+      this.balancer.id,
+      this.worker.name,
+      result.ok ? 'passed' : 'failed',
+      result.reason,
+    );
     this.#apply(result);
     this.#arm(this.#nextDelay());
     return result;

@@ -1,4 +1,4 @@
-import type { HealthCheckSpec } from './spec.js';
+import type { HealthCheckSpec } from '../config/health-spec.js';
 
 /** Checks in a row since the last opposite result. */
 export interface HealthCounts {

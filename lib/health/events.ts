@@ -1,7 +1,7 @@
 import type { Balancer, WorkerStateEvent } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
 import { DISABLED, HC_FAIL, IN_ERROR, STOPPED, bitOf, isStatusLetter } from '../core/status.js';
-import { log } from './log.js';
+import { log } from '../debug.js';
 
 /**
  * Worker lifecycle events, each its own Balancer event name. Never plain "error": an EventEmitter
@@ -32,7 +32,7 @@ export type WorkerEvents = Record<WorkerEventName, [WorkerEvent]>;
 
 /** Emits one worker event on its balancer and logs it under express-proxy-balancer:health. */
 export function emitWorkerEvent(balancer: Balancer, type: WorkerEventName, worker: Worker, reason: string): void {
-  log('%s %s %s: %s', balancer.id, worker.name, type, reason);
+  log.health('%s %s %s: %s', balancer.id, worker.name, type, reason);
   balancer.emit(type, { type, worker, balancer, reason, time: balancer.clock.now() });
 }
 

@@ -1,10 +1,10 @@
 import type { AttemptEvent, Balancer } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { Outcome } from '../forward/outcome.js';
-import type { OutlierSpec } from './spec.js';
+import type { OutlierSpec } from '../config/health-spec.js';
 import { HC_FAIL } from '../core/status.js';
 import { emitWorkerEvent } from './events.js';
-import { log } from './log.js';
+import { log } from '../debug.js';
 
 interface OutlierState {
   /** Failed attempts in a row. */
@@ -78,7 +78,7 @@ export class OutlierDetector {
     const b = this.#balancer;
     const now = b.clock.now();
     if (!this.#roomFor(w, spec, now)) {
-      log(
+      log.health(
         '%s %s: %d failures in a row, not ejected: %d%% of the workers are out already (panic floor)',
         b.id,
         w.name,

@@ -1,5 +1,5 @@
 import type { Worker } from '../core/worker.js';
-import type { HealthCheckSpec } from './spec.js';
+import type { HealthCheckSpec } from '../config/health-spec.js';
 import { checkTarget } from './connect.js';
 import { probeTcp } from './probe-tcp.js';
 import { probeHttp10 } from './probe-http10.js';

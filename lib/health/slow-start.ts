@@ -2,7 +2,7 @@ import type { Balancer, WorkerStateEvent } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
 import { OUT_OF_SERVICE, statusBits } from './events.js';
 import { startRamp } from './ramp.js';
-import { log } from './log.js';
+import { log } from '../debug.js';
 
 /** Starts a ramp for a worker back in service: enabled (D, S cleared) or recovered (E, C cleared). */
 export function rampOnStateChange(balancer: Balancer, e: WorkerStateEvent): void {
@@ -19,5 +19,12 @@ export function rampWorker(balancer: Balancer, w: Worker, why: string): void {
   const spec = balancer.slowstart;
   if (!spec) return;
   startRamp(w, spec, balancer.clock.now());
-  log('%s %s: slow start over %d ms from %d%% (%s)', balancer.id, w.name, spec.windowMs, spec.minWeightPercent, why);
+  log.health(
+    '%s %s: slow start over %d ms from %d%% (%s)',
+    balancer.id,
+    w.name,
+    spec.windowMs,
+    spec.minWeightPercent,
+    why,
+  );
 }

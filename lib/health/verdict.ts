@@ -1,4 +1,4 @@
-import type { HealthCheckSpec } from './spec.js';
+import type { HealthCheckSpec } from '../config/health-spec.js';
 import { failed, passed, type CheckResult } from './result.js';
 
 /** An HTTP check's answer against hcexpect and hcbody. */

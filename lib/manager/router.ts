@@ -25,7 +25,7 @@ import { renderXml } from './render-xml.js';
 import { safeJson } from './escape.js';
 import { saveBalancer } from './persist.js';
 import { trackErrors } from './error-counts.js';
-import { managerLog } from './log.js';
+import { log } from '../debug.js';
 import { mountPrefix, relativeUrl } from './mount.js';
 
 /** What the router needs from balancer(): its balancers, its store and its start-up promise. */
@@ -90,7 +90,7 @@ function hostError(ctx: Ctx, req: IncomingMessage): ManagerError | undefined {
 }
 
 function internalError(res: ServerResponse, err: unknown): void {
-  managerLog('internal error: %s', (err as Error).stack ?? String(err));
+  log.manager('internal error: %s', (err as Error).stack ?? String(err));
   if (res.headersSent) {
     res.destroy();
     return;
@@ -174,7 +174,7 @@ function wantsJson(req: IncomingMessage): boolean {
 async function page(ctx: Ctx, req: Req, res: ServerResponse, url: URL): Promise<void> {
   const denied = hostError(ctx, req);
   if (denied) {
-    managerLog('refused %s %s: %s', req.method, ownPath(req), denied.message);
+    log.manager('refused %s %s: %s', req.method, ownPath(req), denied.message);
     sendJson(res, denied.status, errorBody(denied));
     return;
   }
@@ -257,7 +257,7 @@ async function formPost(ctx: Ctx, req: Req, res: ServerResponse): Promise<void> 
     res.end();
   } catch (err) {
     const e = asManagerError(err, true);
-    managerLog('refused %s %s: %s', req.method, ownPath(req), e.message);
+    log.manager('refused %s %s: %s', req.method, ownPath(req), e.message);
     if (json || wantsJson(req)) {
       sendJson(res, e.status, errorBody(e));
       return;
@@ -311,7 +311,7 @@ async function commit(ctx: Ctx, req: IncomingMessage, b: Balancer, change: Chang
   try {
     await saveBalancer(ctx.lb.store, b);
   } catch (err) {
-    managerLog('%s: change applied but not saved: %s', b.id, (err as Error).message);
+    log.manager('%s: change applied but not saved: %s', b.id, (err as Error).message);
     throw new ManagerError(
       'ERR_MANAGER_STORE',
       500,
@@ -332,7 +332,7 @@ function audit(
   try {
     actor = ctx.opts.actor?.(req);
   } catch (err) {
-    managerLog('actor() threw: %s', (err as Error).message);
+    log.manager('actor() threw: %s', (err as Error).message);
   }
   const event: AuditEvent = {
     time: new Date().toISOString(),
@@ -345,7 +345,7 @@ function audit(
     before,
     after,
   };
-  managerLog(
+  log.manager(
     'change by %s (%s) on %s%s: %j -> %j',
     actor ?? '-',
     event.address ?? '-',
@@ -357,7 +357,7 @@ function audit(
   try {
     ctx.events.emit('audit', event);
   } catch (err) {
-    managerLog('an audit listener threw: %s', (err as Error).message);
+    log.manager('an audit listener threw: %s', (err as Error).message);
   }
 }
 
@@ -411,7 +411,7 @@ async function api(ctx: Ctx, req: Req, res: ServerResponse, url: URL): Promise<v
   } catch (err) {
     const e = asManagerError(err, false);
     if (e instanceof NotAllowed) res.setHeader('Allow', e.allow);
-    managerLog('refused %s %s: %s', req.method, url.pathname, e.message);
+    log.manager('refused %s %s: %s', req.method, url.pathname, e.message);
     sendJson(res, e.status, errorBody(e));
   }
 }

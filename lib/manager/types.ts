@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChangeSet } from '../core/admin.js';
 import type { InstanceRow } from '../cluster/sync.js';
+import type { CodeOf } from '../errors.js';
 
 /** One worker as every rendering shows it (docs/manager.md has the JSON schema). */
 export interface WorkerSnapshot {
@@ -100,20 +101,8 @@ export interface AuditEvent {
   after: Record<string, unknown>;
 }
 
-export type ManagerErrorCode =
-  | 'ERR_MANAGER_INVALID'
-  | 'ERR_MANAGER_NOT_FOUND'
-  | 'ERR_MANAGER_CONFLICT'
-  | 'ERR_MANAGER_NONCE'
-  | 'ERR_MANAGER_ORIGIN'
-  | 'ERR_MANAGER_HOST'
-  | 'ERR_MANAGER_READ_ONLY'
-  | 'ERR_MANAGER_FORBIDDEN'
-  | 'ERR_MANAGER_METHOD'
-  | 'ERR_MANAGER_BODY'
-  | 'ERR_MANAGER_STORE'
-  | 'ERR_MANAGER_UNAVAILABLE'
-  | 'ERR_MANAGER_INTERNAL';
+/** The codes a ManagerError carries (their statuses and meanings: ERRORS in lib/errors.ts). */
+export type ManagerErrorCode = CodeOf<'ManagerError'>;
 
 /** A refused manager request; becomes `{ error: { code, message, field } }` with `status`. */
 export class ManagerError extends Error {

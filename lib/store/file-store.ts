@@ -2,10 +2,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { PersistedBalancer, StateStore } from './store.js';
+import type { CodeOf } from '../errors.js';
 
 const FORMAT = 'express-proxy-balancer/state@1';
 
-export type StoreErrorCode = 'ERR_STORE_CORRUPT' | 'ERR_STORE_IO';
+export type StoreErrorCode = CodeOf<'StoreError'>;
 
 /** A state file that cannot be read or written; `file` is its path. */
 export class StoreError extends Error {

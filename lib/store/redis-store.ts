@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
+import { log } from '../debug.js';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import createDebug from 'debug';
 import type { Redis as IoRedis, RedisOptions } from 'ioredis';
 import type { InstanceCounters, PersistedBalancer, SharedStateStore, SharedWorkerState } from './store.js';
 import { INSTANCE_RE, PREFIX_RE, keysFor, runtimeField, type Keys } from './redis/keys.js';
@@ -19,10 +19,9 @@ import {
   type Rec,
 } from './redis/records.js';
 import { MERGE_LUA } from './redis/scripts.js';
+import type { CodeOf } from '../errors.js';
 
-const log = createDebug('express-proxy-balancer:store');
-
-export type RedisStoreErrorCode = 'ERR_REDIS_MISSING' | 'ERR_REDIS_UNAVAILABLE' | 'ERR_REDIS_OPTIONS';
+export type RedisStoreErrorCode = CodeOf<'RedisStoreError'>;
 
 /** ioredis is not installed, Redis cannot be reached when it must be, or the options are wrong. */
 export class RedisStoreError extends Error {
@@ -472,7 +471,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
   }
 
   #warnOnce(message: string): void {
-    log(message);
+    log.store(message);
     try {
       this.#warn(message);
     } catch {
@@ -496,7 +495,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
     if (!this.#subscribed || this.#sub?.status !== 'ready' || this.#client?.status !== 'ready') return;
     this.#up = true;
     if (this.#everUp) this.#warnOnce(`${this.target} is reachable again: state resynchronized`);
-    else log('%s connected as instance %s (prefix %s)', this.target, this.instanceId, this.prefix);
+    else log.store('%s connected as instance %s (prefix %s)', this.target, this.instanceId, this.prefix);
     this.#everUp = true;
     this.emit('up');
   }
@@ -649,7 +648,7 @@ function call(fn: () => void): void {
   try {
     fn();
   } catch (err) {
-    log('a watcher threw: %s', (err as Error).stack ?? String(err));
+    log.store('a watcher threw: %s', (err as Error).stack ?? String(err));
   }
 }
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { validateConfig } from '../../lib/config/validate.js';
 import { ConfigError } from '../../lib/errors.js';
 import { countCheck } from '../../lib/health/counter.js';
-import { parseStatusSet } from '../../lib/health/validate.js';
+import { parseStatusSet } from '../../lib/config/health.js';
 
 const member = (extra: Record<string, unknown>): Record<string, unknown> => ({ url: 'http://a:8080', ...extra });
 const build = (m: Record<string, unknown>, b: Record<string, unknown> = {}, g: Record<string, unknown> = {}) =>

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { HEALTH_MEMBER_KEYS, OUTLIER_KEYS, SLOWSTART_KEYS } from '../../lib/health/validate.js';
+import { HEALTH_MEMBER_KEYS, OUTLIER_KEYS, SLOWSTART_KEYS } from '../../lib/config/health.js';
 import { WORKER_EVENTS } from '../../lib/health/events.js';
 
 const doc = readFileSync(fileURLToPath(new URL('../../docs/health.md', import.meta.url)), 'utf8');

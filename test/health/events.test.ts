@@ -6,19 +6,19 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { format } from 'node:util';
 import createDebug from 'debug';
-import { log } from '../../lib/health/log.js';
+import { log } from '../../lib/debug.js';
 import { IN_ERROR } from '../../lib/core/status.js';
 import { WORKER_EVENTS } from '../../lib/health/events.js';
 import { eventList, rig } from './helpers.js';
 
 const lines: string[] = [];
-const original = log.log;
+const original = log.health.log;
 before(() => {
   createDebug.enable('express-proxy-balancer:health');
-  log.log = (...args: unknown[]) => void lines.push(format(...args));
+  log.health.log = (...args: unknown[]) => void lines.push(format(...args));
 });
 after(() => {
-  log.log = original;
+  log.health.log = original;
   createDebug.disable();
 });
 

@@ -1,7 +1,13 @@
 import { ConfigError } from '../errors.js';
-import { parseBoolean, parseDuration, parseInteger } from '../config/parse.js';
-import type { MemberOptions, OutlierOptions, SlowStartOptions } from '../config/options.js';
-import { HC_METHODS, type HcMethod, type HealthCheckSpec, type OutlierSpec, type SlowStartSpec } from './spec.js';
+import { parseBoolean, parseDuration, parseInteger } from './parse.js';
+import type { MemberOptions, OutlierOptions, SlowStartOptions } from './options.js';
+import {
+  HC_METHODS,
+  type HcMethod,
+  type HealthCheckSpec,
+  type OutlierSpec,
+  type SlowStartSpec,
+} from './health-spec.js';
 
 /** Member keys this module owns (validate.ts adds them to the allowed set). */
 export const HEALTH_MEMBER_KEYS = [
