@@ -4,16 +4,26 @@
 //   node scripts/run-tests.mjs                 all tests
 //   node scripts/run-tests.mjs sticky manager  only files whose path contains "sticky" or "manager"
 //   node scripts/run-tests.mjs --coverage      under c8 (config in .c8rc.json)
+//   node scripts/run-tests.mjs --node <path>   on another node binary (default: the one running this)
+//
+// Every test process loads test/support/warnings.ts: a process warning no test asked for fails its file.
 //
 // Node 20's --test neither expands globs nor picks up .ts files by itself (it would run zero tests
 // and exit 0), so the file list is built here, sorted, and passed explicitly. Zero files is an error.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
+const nodeAt = args.indexOf('--node');
+const nodeBin = nodeAt === -1 ? process.execPath : args[nodeAt + 1];
+if (nodeBin === undefined || nodeBin.startsWith('-')) {
+  console.error('run-tests: --node needs the path of a node binary');
+  process.exit(2);
+}
+if (nodeAt !== -1) args.splice(nodeAt, 2);
 const coverage = args.includes('--coverage');
 const unknown = args.filter((a) => a.startsWith('-') && a !== '--coverage');
 if (unknown.length > 0) {
@@ -45,14 +55,28 @@ if (files.length === 0) {
   );
   process.exit(1);
 }
-console.log(`run-tests: ${files.length} file(s)${coverage ? ' with coverage' : ''}`);
+let version;
+try {
+  version = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
+} catch (err) {
+  console.error(`run-tests: cannot run node at ${nodeBin}: ${err.message}`);
+  process.exit(1);
+}
+console.log(`run-tests: ${files.length} file(s) on node ${version}${coverage ? ' with coverage' : ''}`);
 
-const nodeArgs = ['--import', 'tsx', '--test', ...files];
+// The test runner passes these on to the process it starts for each file.
+const warnings = pathToFileURL(join(root, 'test', 'support', 'warnings.ts')).href;
+const nodeArgs = ['--import', 'tsx', '--import', warnings, '--test', ...files];
 const [cmd, cmdArgs] = coverage
-  ? [process.execPath, [join(root, 'node_modules', 'c8', 'bin', 'c8.js'), process.execPath, ...nodeArgs]]
-  : [process.execPath, nodeArgs];
+  ? [nodeBin, [join(root, 'node_modules', 'c8', 'bin', 'c8.js'), nodeBin, ...nodeArgs]]
+  : [nodeBin, nodeArgs];
+// On another node, tests that start `node` or `npm` by name get that node too, as those started by path do.
+const env =
+  nodeAt === -1
+    ? process.env
+    : { ...process.env, PATH: `${dirname(resolve(nodeBin))}${delimiter}${process.env.PATH ?? ''}` };
 
-const child = spawn(cmd, cmdArgs, { cwd: root, stdio: 'inherit' });
+const child = spawn(cmd, cmdArgs, { cwd: root, stdio: 'inherit', env });
 // Pass Ctrl-C / termination on to the runner (it stops its test processes itself).
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {

@@ -1,5 +1,6 @@
 // Past the server's header limit Node drops the later fields from req.headers but still frames the body
-// by them: such a request is refused with 431, never forwarded without its body.
+// by them: such a request is refused with 431, never forwarded without its body. Node 22.23.2, 24.18.1
+// and later refuse it in the parser themselves; the balancer's own refusal covers the releases before.
 import { after, afterEach, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -60,6 +61,30 @@ async function send(p: Proxy, bytes: string): Promise<string> {
   return (await rawClient(p.base, bytes)).closed;
 }
 
+/** Node's own answer when its parser refuses a request past the limit: no handler runs. */
+const NODE_431 = 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n';
+
+/**
+ * Whether Node's parser refuses a request past maxHeadersCount itself (431 before any handler, as Node
+ * 22.23.2, 24.18.1 and later do) instead of dropping the later fields and leaving it to the balancer.
+ */
+async function parserRefuses(): Promise<boolean> {
+  let handled = false;
+  const probe = await httpBackend((_req, res) => {
+    handled = true;
+    res.end();
+  });
+  probe.server.maxHeadersCount = 1;
+  try {
+    await (
+      await rawClient(probe.url, post(2, 'content-length'))
+    ).closed;
+  } finally {
+    await probe.close();
+  }
+  return !handled;
+}
+
 describe("Node's default limit (1000 fields)", () => {
   for (const framing of ['content-length', 'chunked'] as const) {
     test(`${framing} as field 1001: 431 ERR_HEADERS_TOO_MANY, nothing forwarded`, async (t) => {
@@ -68,9 +93,14 @@ describe("Node's default limit (1000 fields)", () => {
       const p = await startProxy(config(w.url, codes));
       t.after(() => p.close());
       const answer = await send(p, post(1001, framing));
-      assert.match(answer, /^HTTP\/1\.1 431 /);
-      assert.ok(answer.endsWith('\r\n\r\nERR_HEADERS_TOO_MANY'), answer);
-      assert.deepEqual(codes, ['ERR_HEADERS_TOO_MANY']);
+      if (await parserRefuses()) {
+        assert.equal(answer, NODE_431);
+        assert.deepEqual(codes, []);
+      } else {
+        assert.match(answer, /^HTTP\/1\.1 431 /);
+        assert.ok(answer.endsWith('\r\n\r\nERR_HEADERS_TOO_MANY'), answer);
+        assert.deepEqual(codes, ['ERR_HEADERS_TOO_MANY']);
+      }
       assert.deepEqual(hits, []);
       await assertIdle(p.mw);
     });
@@ -104,7 +134,7 @@ describe("the server's own maxHeadersCount", () => {
     const p = await proxyWithLimit(t, 20, w.url, codes);
     assert.match(await send(p, post(21, 'content-length')), /^HTTP\/1\.1 431 /);
     assert.match(await send(p, post(20, 'content-length')), /^HTTP\/1\.1 200 /);
-    assert.deepEqual(codes, ['ERR_HEADERS_TOO_MANY']);
+    assert.deepEqual(codes, (await parserRefuses()) ? [] : ['ERR_HEADERS_TOO_MANY']);
     assert.deepEqual(hits, [{ contentLength: '5', body: 'hello' }]);
   });
 

@@ -93,8 +93,9 @@ test(
       'the worker saw both stalled requests aborted mid-body',
     );
     assert.deepEqual(codes, ['ERR_BODY_TIMEOUT', 'ERR_BODY_TIMEOUT']);
-    // A stalled client says nothing about the worker: neither a failure nor in error.
-    assert.deepEqual(outcomes, ['client-aborted', 'client-aborted', 'completed']);
+    // A stalled client says nothing about the worker: neither a failure nor in error. The queued request
+    // may complete before the second stalled upload is accounted (it does on Node 22 and 24).
+    assert.deepEqual([...outcomes].sort(), ['client-aborted', 'client-aborted', 'completed']);
     assert.equal(b.workers[0]!.inError, false);
     await assertIdle(p.mw);
   },

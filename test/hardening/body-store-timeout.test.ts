@@ -8,6 +8,7 @@ import { DISABLED } from '../../lib/core/status.js';
 import { FakeClock } from '../support/clock.js';
 import { request, type Reply } from '../support/http.js';
 import { startUpstreams, stopAll, type Upstream } from '../support/upstreams.js';
+import { captureWarnings } from '../support/warnings.js';
 import { ProcessGuard } from '../e2e/helpers/guard.js';
 import { assertIdle, eventually, startProxy, type Proxy } from '../e2e/helpers/proxy.js';
 import { balancer } from '../../lib/index.js';
@@ -55,12 +56,7 @@ async function setup(t: TestContext, extra: Partial<BalancerConfig> = {}): Promi
   const clock = new FakeClock();
   const store = new HeldStore();
   const codes: string[] = [];
-  const warnings: Error[] = [];
-  const onWarning = (w: Error): void => {
-    warnings.push(w);
-  };
-  process.on('warning', onWarning);
-  t.after(() => process.off('warning', onWarning));
+  const warnings = captureWarnings(t, { name: 'ExpressProxyBalancerWarning', code: 'ERR_STORE_TIMEOUT' });
   const p = await startProxy({
     clock,
     store,
@@ -135,6 +131,12 @@ describe('a store whose load() never settles', () => {
     assert.equal(s.up.hits.length, 0);
     s.clock.advance(1);
     assert.equal((await reply).status, 200);
+    assert.deepEqual(
+      s.warnings.map((w) => w.message),
+      [
+        'the store did not load the stored admin state within storeTimeout (10000 ms): the balancers run from their configuration, without stored manager edits',
+      ],
+    );
   });
 
   test('storeStrict: ready rejects with ERR_STORE_TIMEOUT and requests get 503', async (t) => {
@@ -194,6 +196,10 @@ describe('a slow store', () => {
     assert.equal(s.store.loads, 1);
     assert.equal(s.p.mw.balancers[0]!.workers[0]!.has(DISABLED), false);
     assert.equal((await request(s.p.base, '/app/x')).status, 200);
+    assert.deepEqual(
+      s.warnings.map(describeWarning).map(([, code]) => code),
+      ['ERR_STORE_TIMEOUT'],
+    );
   });
 });
 
