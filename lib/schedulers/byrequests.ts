@@ -26,7 +26,7 @@ import type { Worker } from '../core/worker.js';
 import { CreditCache } from './credits.js';
 import { defineScheduler } from './types.js';
 
-// Weights are w.weight: lbfactor, or less while a slow-start ramp is active (lib/health/ramp.ts).
+// Weights are w.weight: lbfactor, or less while a slow-start ramp is active (lib/core/ramp.ts).
 
 /** Apache's loop, as is. */
 function scan(candidates: readonly Worker[]): Worker {
@@ -44,15 +44,22 @@ function scan(candidates: readonly Worker[]): Worker {
 export const byrequests = defineScheduler(() => {
   const credits = new CreditCache(false, false);
   return {
-    pick: scan,
+    pick(candidates) {
+      // The scan writes lbstatus: the lazy credits go back into the workers first.
+      credits.settle();
+      return scan(candidates);
+    },
     pickCached(group) {
       const s = credits.for(group);
-      return s === undefined ? scan(group) : s.pick();
+      return s === undefined ? scan(group.workers) : s.pick();
     },
     chargeSticky(group, routed, total) {
       return credits.chargeSticky(group, routed, total);
     },
+    lbstatus: (w) => credits.lbstatusOf(w),
+    settle: () => credits.settle(),
     reset(workers) {
+      credits.settle();
       for (const w of workers) w.lbstatus = 0;
     },
   };
