@@ -211,7 +211,7 @@ export class CreditCache {
 
   for(group: CandidateGroup): CreditHeaps | undefined {
     const h = this.#heaps;
-    if (h !== undefined && h.group === group && h.t < MAX_T) return h;
+    if (h?.group === group && h.t < MAX_T) return h;
     this.settle();
     if (this.#seen !== group) {
       this.#seen = group;

@@ -34,7 +34,7 @@ export interface SelectorInit {
   random: RandomSource;
   lbmethod: string;
   /** Applies a status change (the balancer logs it, emits statechange and wakes waiters). */
-  setStatus(w: Worker, status: number, reason: string): void;
+  setStatus: (w: Worker, status: number, reason: string) => void;
 }
 
 const NO_WORKERS: readonly Worker[] = Object.freeze([]);
