@@ -12,4 +12,6 @@ export const log = {
   route: root.extend('route'),
   forward: root.extend('forward'),
   state: root.extend('state'),
+  /** Health checks and worker lifecycle events. */
+  health: root.extend('health'),
 };

@@ -5,16 +5,16 @@ import type { BalancerSpec, MemberSpec, StickyNames } from '../config/spec.js';
 import type { RouteCookieSpec } from './route-cookie.js';
 import type { Clock, RandomSource } from './clock.js';
 import type { Scheduler } from '../schedulers/types.js';
-import type { SlowStartSpec } from '../health/spec.js';
-import type { Outcome } from '../forward/outcome.js';
-import type { WorkerEvents } from '../health/events.js';
-import type { OutlierSpec } from '../health/spec.js';
+import type { SlowStartSpec } from './health-spec.js';
+import type { Outcome } from './outcome.js';
+import type { WorkerEvents } from './events.js';
+import type { OutlierSpec } from './health-spec.js';
 import { BalancerError } from '../errors.js';
 import { log } from '../debug.js';
 import { Worker } from './worker.js';
 import { IN_ERROR, statusLetters } from './status.js';
 import { rampFactor } from './ramp.js';
-import { emitWorkerEvent } from '../health/events.js';
+import { emitWorkerEvent } from './events.js';
 import { Selector } from '../select/selector.js';
 
 export interface WorkerStateEvent {
@@ -36,7 +36,7 @@ export interface AttemptEvent {
   time: number;
 }
 
-/** statechange and attempt, plus the worker lifecycle events of lib/health/events.ts. */
+/** statechange and attempt, plus the worker lifecycle events of ./events.ts. */
 export interface BalancerEvents extends WorkerEvents {
   statechange: [WorkerStateEvent];
   attempt: [AttemptEvent];

@@ -1,5 +1,5 @@
 import type { Worker } from './worker.js';
-import type { SlowStartSpec } from '../health/spec.js';
+import type { SlowStartSpec } from './health-spec.js';
 
 /** One slow-start ramp: when it began and how it runs. A new object per ramp (schedulers key on it). */
 export interface Ramp {

@@ -1,6 +1,6 @@
 import type { MemberSpec } from '../config/spec.js';
 import type { WorkerTlsOptions } from '../config/options.js';
-import type { HealthCheckSpec } from '../health/spec.js';
+import type { HealthCheckSpec } from './health-spec.js';
 import type { Ramp } from './ramp.js';
 import { HOT_SPARE, HOT_STANDBY, DRAIN, IGNORE_ERRORS, IN_ERROR, STOPPED, isUsableStatus } from './status.js';
 
