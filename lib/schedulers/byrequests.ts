@@ -13,8 +13,8 @@
  *  -100 -100  400  300       c    -100 -100 -100  300
  *     0    0    0  500       d       0    0    0    0   → d a b c d, then again
  *
- * Cost. That scan is O(n) per pick. For the election's cached group (lib/core/election.ts: the
- * same array while the candidates do not change) the same arithmetic runs on lazy credits
+ * Cost. That scan is O(n) per pick. For the election's cached group (lib/select/election.ts: the
+ * same CandidateGroup while the candidates do not change) the same arithmetic runs on lazy credits
  * (credits.ts): lbstatus = base + weight × picks, one heap by base per distinct weight, so a pick
  * compares k class leaders and re-heaps the winner, O(k + log n), O(log n) with equal weights.
  * It is exact, not an approximation: the same winner and the same lbstatus after every pick (the

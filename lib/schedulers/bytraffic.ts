@@ -11,7 +11,7 @@
  * after it, so the ramping worker's share follows its weight without a catch-up burst at the end.
  * Workers never touched by a ramp keep Apache's exact formula.
  *
- * Cost. The scan is O(n). For the election's cached group (the same array while the candidates do
+ * Cost. The scan is O(n). For the election's cached group (the same CandidateGroup while the candidates do
  * not change) a heap keeps the candidates by (traffic asc, position asc); a pick reads its top,
  * O(1), and release re-keys the one worker whose counters grew (countersChanged), O(log n). Exact:
  * traffic only changes when that worker's bytes change, an anchor moves (then the heap is rebuilt),
