@@ -139,11 +139,6 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     });
   }
 
-  /** The selector's election version (changes whenever an election's result may change). */
-  get version(): number {
-    return this.selector.version;
-  }
-
   get scheduler(): Scheduler {
     return this.selector.scheduler;
   }
@@ -157,11 +152,6 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     return this.workers.find((w) => w.name === name);
   }
 
-  /** The workers whose route is `route`, in config order (Selector#routeOwners). */
-  routeOwners(route: string): readonly Worker[] {
-    return this.selector.routeOwners(route);
-  }
-
   /** Workers grouped by lbset, lowest first (Selector#tiers). */
   tiers(): readonly Worker[][] {
     return this.selector.tiers();
@@ -170,11 +160,6 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** Apache's ap_proxy_retry_worker (Selector#retryWorker). */
   retryWorker(w: Worker): void {
     this.selector.retryWorker(w);
-  }
-
-  /** From when retryWorker takes `w` out of error (Selector#retryTime). */
-  retryTime(w: Worker): number {
-    return this.selector.retryTime(w);
   }
 
   /** Apache's force_recovery (Selector#forceRecovery). */
