@@ -1,7 +1,7 @@
 import type { Balancer } from './balancer.js';
 import type { Worker } from './worker.js';
 import type { MemberSpec, StickyNames } from '../config/spec.js';
-import type { PersistedBalancer, PersistedWorker } from '../store/store.js';
+import type { PersistedBalancer, PersistedWorker } from './store.js';
 import { validateMember } from '../config/validate.js';
 import { ConfigError } from '../errors.js';
 import { hasScheduler } from '../schedulers/registry.js';

@@ -5,18 +5,17 @@ import type { BalancerSpec, MemberSpec, StickyNames } from '../config/spec.js';
 import type { RouteCookieSpec } from './route-cookie.js';
 import type { Clock, RandomSource } from './clock.js';
 import type { Scheduler } from '../schedulers/types.js';
-import type { Outcome } from '../forward/outcome.js';
-import type { WorkerEvents } from '../health/events.js';
-import type { OutlierSpec, SlowStartSpec } from '../health/spec.js';
-import { getScheduler } from '../schedulers/registry.js';
+import type { SlowStartSpec } from '../config/health-spec.js';
+import type { Outcome } from './outcome.js';
+import type { WorkerEvents } from './events.js';
+import type { OutlierSpec } from '../config/health-spec.js';
 import { BalancerError } from '../errors.js';
 import { log } from '../debug.js';
-import { Worker, type WorkerObserver } from './worker.js';
-import type { ElectionCache } from './election.js';
+import { Worker } from './worker.js';
 import { IN_ERROR, statusLetters } from './status.js';
-import { emitWorkerEvent } from '../health/events.js';
-
-const NO_WORKERS: readonly Worker[] = Object.freeze([]);
+import { rampFactor } from './ramp.js';
+import { emitWorkerEvent } from './events.js';
+import { Selector } from '../select/selector.js';
 
 export interface WorkerStateEvent {
   balancer: string;
@@ -37,18 +36,18 @@ export interface AttemptEvent {
   time: number;
 }
 
-/** statechange and attempt, plus the worker lifecycle events of lib/health/events.ts. */
+/** statechange and attempt, plus the worker lifecycle events of ./events.ts. */
 export interface BalancerEvents extends WorkerEvents {
   statechange: [WorkerStateEvent];
   attempt: [AttemptEvent];
 }
 
 /**
- * One balancer (Apache's proxy_balancer): its settings, its workers in config order and its
- * scheduler instance. Every field the request path reads is plain data; changes go through the
- * methods below so caches stay right and every state change is logged and emitted once.
+ * One balancer (Apache's proxy_balancer): its settings, its workers in config order, its selector
+ * (lib/select/: tiers, routes, retries, the scheduler) and its accounting of requests in flight.
+ * Changes go through the methods below so every state change is logged and emitted once.
  */
-export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObserver {
+export class Balancer extends EventEmitter<BalancerEvents> {
   /** Lower-case name without the scheme. */
   readonly name: string;
   /** "balancer://name", as BALANCER_NAME. */
@@ -64,7 +63,8 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
   readonly nonce: string;
 
   lbmethod: string;
-  scheduler: Scheduler;
+  /** Who picks the worker for a request (lib/select/selector.ts). */
+  readonly selector: Selector;
   /** Explicit maxattempts; undefined = default (configured members − 1). */
   maxattemptsSet: number | undefined;
   nofailover: boolean;
@@ -94,18 +94,7 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
   /** Requests currently on a second or later attempt. */
   retrying = 0;
 
-  /** The election's last result and what it depends on (lib/core/election.ts). @internal */
-  election: ElectionCache | undefined;
-
   readonly #defaultMaxAttempts: number;
-  #tiers: Worker[][] | undefined;
-  /** Route → the workers that own it, in config order; built on first use, dropped when a route changes. */
-  #routes: Map<string, Worker[]> | undefined;
-  /** Bumped by every change that can change an election's result; see `version`. */
-  #version = 0;
-  /** forceRecovery() found a worker not in error at this version; nothing to do before #recoveryDue. */
-  #recoveryVersion = -1;
-  #recoveryDue = 0;
   readonly #waiters = new Set<() => void>();
   /** Requests waiting for a worker with a free slot, first come first served. */
   readonly #slotWaiters: (() => void)[] = [];
@@ -120,7 +109,6 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     this.random = random;
     this.nonce = spec.nonce ?? randomUUID();
     this.lbmethod = spec.lbmethod;
-    this.scheduler = this.#createScheduler(spec.lbmethod);
     this.maxattemptsSet = spec.maxattempts;
     this.nofailover = spec.nofailover;
     this.sticky = spec.sticky;
@@ -140,35 +128,19 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     this.maxupgrades = spec.maxupgrades;
     this.maxWorkers = spec.members.length + spec.growth;
     this.#defaultMaxAttempts = Math.max(0, spec.members.length - 1);
-    for (const m of spec.members) this.#adopt(new Worker(m));
+    for (const m of spec.members) this.workers.push(new Worker(m));
+    this.selector = new Selector({
+      settings: this,
+      workers: this.workers,
+      clock,
+      random,
+      lbmethod: spec.lbmethod,
+      setStatus: (w, status, reason) => this.#setStatus(w, status, reason),
+    });
   }
 
-  /**
-   * Changes whenever something an election depends on may have changed: a status flag, an lbset,
-   * a loadfactor, a slow-start ramp (all told by the Worker's setters, whoever writes them), an
-   * error period (markError), a worker added, or a worker reaching or leaving its `max`. Retry
-   * times are the other input: the election cache keeps the earliest one it must act on.
-   */
-  get version(): number {
-    return this.#version;
-  }
-
-  /** WorkerObserver: one of this balancer's workers changed an election input. */
-  workerChanged(_w: Worker, tiers: boolean): void {
-    this.#version++;
-    if (tiers) this.#tiers = undefined;
-  }
-
-  /** WorkerObserver: a worker's route changed. */
-  routeChanged(): void {
-    this.#routes = undefined;
-  }
-
-  #adopt(w: Worker): void {
-    w.observer = this;
-    this.workers.push(w);
-    this.#version++;
-    this.#routes = undefined;
+  get scheduler(): Scheduler {
+    return this.selector.scheduler;
   }
 
   /** Extra attempts after the first (Apache maxattempts; default configured members − 1). */
@@ -180,86 +152,19 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     return this.workers.find((w) => w.name === name);
   }
 
-  /**
-   * The workers whose route is `route`, in config order (empty for "" and unknown routes): a sticky
-   * request finds its worker without visiting the others.
-   */
-  routeOwners(route: string): readonly Worker[] {
-    if (!this.#routes) {
-      const routes = new Map<string, Worker[]>();
-      for (const w of this.workers) {
-        if (w.route === '') continue;
-        const owners = routes.get(w.route);
-        if (owners) owners.push(w);
-        else routes.set(w.route, [w]);
-      }
-      this.#routes = routes;
-    }
-    return this.#routes.get(route) ?? NO_WORKERS;
-  }
-
-  /** Workers grouped by lbset, lowest first, each group in config order. */
+  /** Workers grouped by lbset, lowest first (Selector#tiers). */
   tiers(): readonly Worker[][] {
-    if (!this.#tiers) {
-      const byLbset = new Map<number, Worker[]>();
-      for (const w of this.workers) {
-        const tier = byLbset.get(w.lbset);
-        if (tier) tier.push(w);
-        else byLbset.set(w.lbset, [w]);
-      }
-      this.#tiers = [...byLbset.keys()].sort((a, b) => a - b).map((k) => byLbset.get(k)!);
-    }
-    return this.#tiers;
+    return this.selector.tiers();
   }
 
-  /**
-   * Apache's ap_proxy_retry_worker: a worker in error whose retry time has passed (or that ignores
-   * errors) leaves error state so the next request tests it. A stopped worker is never retried.
-   */
+  /** Apache's ap_proxy_retry_worker (Selector#retryWorker). */
   retryWorker(w: Worker): void {
-    if (this.clock.now() >= this.retryTime(w)) {
-      w.retries++;
-      this.#setStatus(w, w.status & ~IN_ERROR, 'retry time passed');
-    }
+    this.selector.retryWorker(w);
   }
 
-  /**
-   * From when retryWorker takes `w` out of error: Infinity when it never would (not in error, or
-   * stopped), −Infinity for a worker that ignores errors (at once).
-   */
-  retryTime(w: Worker): number {
-    if (!w.inError || w.stopped) return Infinity;
-    return w.ignoresErrors ? -Infinity : w.errorTime + w.errorRetryMs;
-  }
-
-  /**
-   * Apache's force_recovery: if every worker is in error even after its retry check, and
-   * forcerecovery is on, clear the error on all of them so the request can try them again.
-   */
+  /** Apache's force_recovery (Selector#forceRecovery). */
   forceRecovery(): void {
-    if (this.workers.length === 0) return;
-    // Nothing changed since a walk stopped at a worker not in error, and no retry time before it
-    // has come: the walk would do nothing again (it runs on every selection; keep it O(1)).
-    const v = this.#version;
-    if (this.#recoveryVersion === v && (this.#recoveryDue === Infinity || this.clock.now() < this.#recoveryDue)) return;
-    let due = Infinity;
-    for (const w of this.workers) {
-      if (w.inError) this.retryWorker(w);
-      if (!w.inError) {
-        // never in error, or its retry time has passed
-        if (this.#version === v) {
-          this.#recoveryVersion = v;
-          this.#recoveryDue = due;
-        }
-        return;
-      }
-      if (!w.stopped) due = Math.min(due, w.errorTime + w.errorRetryMs);
-    }
-    if (!this.forcerecovery) return;
-    for (const w of this.workers) {
-      w.retries++;
-      this.#setStatus(w, w.status & ~IN_ERROR, 'forced recovery: every worker was in error');
-    }
+    this.selector.forceRecovery();
   }
 
   /** Puts a worker in error state (unless it ignores errors) and starts its retry window. */
@@ -267,7 +172,7 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     if (w.ignoresErrors) return;
     w.errorTime = this.clock.now();
     // A new error period moves the retry time even when the status stays E.
-    this.#version++;
+    this.selector.inputsChanged();
     this.#setStatus(w, w.status | IN_ERROR, reason);
   }
 
@@ -284,7 +189,7 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     w.errorTime = errorTime;
     w.ejectionMs = ejectionMs;
     // The retry time moves even when the status stays E (the election cache keeps the earliest).
-    this.#version++;
+    this.selector.inputsChanged();
     this.#setStatus(w, w.status | IN_ERROR, reason);
   }
 
@@ -299,21 +204,36 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
 
   /** Changes the scheduler; its state starts afresh (Apache resets on an lbmethod change). */
   setLbmethod(name: string): void {
-    // The old scheduler's lazy credits go back into the workers before it is dropped.
-    for (const w of this.workers) w.ledger?.detach();
-    this.scheduler = this.#createScheduler(name);
+    this.selector.setScheduler(name);
     this.lbmethod = name;
-    this.scheduler.reset?.(this.workers);
   }
 
   /** Apache's recalc_factors after a loadfactor edit: every credit restarts at its lbfactor. */
   recalcFactors(): void {
-    for (const w of this.workers) w.lbstatus = w.lbfactor;
+    this.selector.recalcFactors();
+  }
+
+  /** w's scheduler credit as its scheduler reports it (the manager's "lbstatus"). */
+  lbstatus(w: Worker): number {
+    return this.selector.lbstatus(w);
+  }
+
+  /** Sets w's scheduler credit from outside the scheduler (the scheduler's own state is settled first). */
+  setLbstatus(w: Worker, value: number): void {
+    this.selector.setLbstatus(w, value);
   }
 
   setLbset(w: Worker, lbset: number): void {
     w.lbset = lbset;
-    this.#tiers = undefined;
+  }
+
+  /** Slow start: the worker's weight ramps up over the window from now (lib/health/slow-start.ts). */
+  startRamp(w: Worker, spec: SlowStartSpec): void {
+    const now = this.clock.now();
+    w.ramp = { start: now, spec };
+    w.rampFactor = rampFactor(w.ramp, now);
+    // A credit frozen while the worker was out would otherwise buy it a burst of picks on return.
+    if (this.lbstatus(w) > 0) this.setLbstatus(w, 0);
   }
 
   /** Adds a worker at run time within growth; it starts disabled, as in Apache. */
@@ -324,8 +244,8 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     if (this.worker(spec.name))
       throw new BalancerError('ERR_CONFIG_DUPLICATE', `${this.id}: ${spec.name} is already a member`);
     const w = new Worker(spec);
-    this.#adopt(w);
-    this.#tiers = undefined;
+    this.workers.push(w);
+    this.selector.workerAdded(w);
     this.#notify();
     emitWorkerEvent(this, 'worker-added', w, 'added at run time');
     return w;
@@ -337,26 +257,28 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
    */
   acquire(w: Worker, kind: 'request' | 'upgrade' = 'request'): void {
     w.busy++;
+    let full = false;
     if (kind === 'upgrade') {
       w.upgrades++;
       this.upgrades++;
-    } else if (w.busy - w.upgrades === w.max) {
+    } else {
       // Reaching max takes it out of the election ('full'); leaving it (release) brings it back.
-      this.#version++;
+      full = w.busy - w.upgrades === w.max;
     }
-    this.scheduler.countersChanged?.(w);
+    this.selector.countersChanged(w, full);
   }
 
   /** Ends one acquire of the same kind: exactly once per acquire, on every path. Publishes the outcome. */
   release(w: Worker, outcome: Outcome, method: string, kind: 'request' | 'upgrade' = 'request'): void {
     w.busy--;
+    let full = false;
     if (kind === 'upgrade') {
       w.upgrades--;
       this.upgrades--;
-    } else if (w.busy - w.upgrades === w.max - 1) this.#version++;
+    } else full = w.busy - w.upgrades === w.max - 1;
     w.transferred += outcome.transferred;
     w.read += outcome.read;
-    this.scheduler.countersChanged?.(w);
+    this.selector.countersChanged(w, full);
     this.#notify();
     if (this.listenerCount('attempt') > 0) this.emit('attempt', { worker: w, outcome, method, time: this.clock.now() });
   }
@@ -443,11 +365,5 @@ export class Balancer extends EventEmitter<BalancerEvents> implements WorkerObse
     log.state('%s %s: %s -> %s (%s)', this.id, w.name, from || 'ok', to || 'ok', reason);
     if (w.isUsable()) this.#notify();
     this.emit('statechange', { balancer: this.id, worker: w.name, from, to, reason, time: this.clock.now() });
-  }
-
-  #createScheduler(name: string): Scheduler {
-    const factory = getScheduler(name);
-    if (!factory) throw new BalancerError('ERR_SCHEDULER_UNKNOWN', `${this.id}: lbmethod ${name} is not registered`);
-    return factory({ random: this.random, now: () => this.clock.now() });
   }
 }

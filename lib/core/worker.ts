@@ -1,31 +1,21 @@
 import type { MemberSpec } from '../config/spec.js';
 import type { WorkerTlsOptions } from '../config/options.js';
-import type { HealthCheckSpec } from '../health/spec.js';
-import type { Ramp } from '../health/ramp.js';
+import type { HealthCheckSpec } from '../config/health-spec.js';
+import type { Ramp } from './ramp.js';
 import { HOT_SPARE, HOT_STANDBY, DRAIN, IGNORE_ERRORS, IN_ERROR, STOPPED, isUsableStatus } from './status.js';
 
-/**
- * A lazy credit structure of a built-in scheduler (lib/schedulers/credits.ts). While a worker is
- * attached, its lbstatus is not stored here but computed by the ledger (base + weight × picks).
- */
-export interface CreditLedger {
-  lbstatusOf(w: Worker): number;
-  /** Writes every attached worker's lbstatus back into it and lets go of them all. */
-  detach(): void;
-}
-
-/** Told about every change that can change an election's result (the balancer's cache), and route changes. */
+/** Told about every change that can change an election's result (the selector's cache), and route changes. */
 export interface WorkerObserver {
   workerChanged(w: Worker, tiers: boolean): void;
-  /** The worker's route changed (the balancer's route index). */
+  /** The worker's route changed (the selector's route index). */
   routeChanged(w: Worker): void;
 }
 
 /**
  * One backend (Apache's proxy_worker). Plain data plus counters; it does no I/O. Admin changes go
- * through Balancer methods so the balancer can invalidate caches and emit events; the fields an
- * election depends on (status, lbset, lbfactor, the slow-start ramp) are accessors that tell the
- * balancer whoever writes them, so its cached election can never outlive a change.
+ * through Balancer methods so the balancer can emit events; the fields an election depends on
+ * (status, lbset, lbfactor, route, the slow-start ramp) are accessors that tell the selector
+ * whoever writes them, so its cached election can never outlive a change.
  */
 export class Worker {
   readonly name: string;
@@ -65,18 +55,17 @@ export class Worker {
   /** Retry window of the current error period set by an outlier ejection (else retryMs applies). */
   ejectionMs: number | undefined;
 
-  /** The owning balancer, told about changes (set by the Balancer). @internal */
-  observer: WorkerObserver | undefined;
-  /** Lazy credit: the ledger this worker's lbstatus lives in, if any (lib/schedulers/credits.ts). @internal */
-  ledger: CreditLedger | undefined;
   /**
-   * Position in the election's cached group for the scheduler structures over it (a structure
-   * checks the worker is its own before use; bytraffic's heap and its credits share it). @internal
+   * Scheduler credit (byrequests, bybusyness): what a scheduler that keeps it here reads and
+   * writes. A built-in scheduler may keep it in its own structure between picks; the current value
+   * is then `balancer.lbstatus(w)`, and writes from outside go through `balancer.setLbstatus()`.
    */
-  slot = -1;
+  lbstatus = 0;
+
+  /** The owning balancer's selector, told about changes (set by the Balancer). @internal */
+  observer: WorkerObserver | undefined;
 
   #route: string;
-  #lbstatus = 0;
   #lbfactor: number;
   #lbset: number;
   #status: number;
@@ -140,7 +129,7 @@ export class Worker {
     this.observer?.workerChanged(this, false);
   }
 
-  /** Slow-start ramp in progress, or undefined (lib/health/ramp.ts). */
+  /** Slow-start ramp in progress, or undefined (lib/core/ramp.ts). */
   get ramp(): Ramp | undefined {
     return this.#ramp;
   }
@@ -156,20 +145,6 @@ export class Worker {
   set rampFactor(v: number) {
     this.#rampFactor = v;
     this.observer?.workerChanged(this, false);
-  }
-
-  /**
-   * Scheduler credit (byrequests, bybusyness). Stored, or computed from a scheduler's lazy
-   * structure while one is attached; writing it hands the value back to the plain field first, so
-   * any writer (reset, recalcFactors, a ramp, a test) sees and leaves an exact value.
-   */
-  get lbstatus(): number {
-    const l = this.ledger;
-    return l === undefined ? this.#lbstatus : l.lbstatusOf(this);
-  }
-  set lbstatus(v: number) {
-    this.ledger?.detach();
-    this.#lbstatus = v;
   }
 
   /** The weight schedulers use: lbfactor, or less while a slow-start ramp is active (never below 1). */

@@ -1,40 +1,14 @@
 import type { Balancer, WorkerStateEvent } from '../core/balancer.js';
-import type { Worker } from '../core/worker.js';
 import { DISABLED, HC_FAIL, IN_ERROR, STOPPED, bitOf, isStatusLetter } from '../core/status.js';
-import { log } from '../debug.js';
+import { WORKER_EVENTS, emitWorkerEvent, type WorkerEvent } from '../core/events.js';
 
-/**
- * Worker lifecycle events, each its own Balancer event name. Never plain "error": an EventEmitter
- * throws on an unhandled 'error' event, and a sick backend must not crash the app.
- */
-export const WORKER_EVENTS = [
-  'worker-error',
-  'worker-recovered',
-  'health-failed',
-  'health-passed',
-  'worker-ejected',
-  'worker-drained',
-  'worker-added',
-] as const;
-export type WorkerEventName = (typeof WORKER_EVENTS)[number];
-
-export interface WorkerEvent {
-  type: WorkerEventName;
-  worker: Worker;
-  balancer: Balancer;
-  /** Why, in words ("3 consecutive failed checks: status 500", "retry time passed", …). */
-  reason: string;
-  /** Clock time (the balancer's clock). */
-  time: number;
-}
-
-export type WorkerEvents = Record<WorkerEventName, [WorkerEvent]>;
-
-/** Emits one worker event on its balancer and logs it under express-proxy-balancer:health. */
-export function emitWorkerEvent(balancer: Balancer, type: WorkerEventName, worker: Worker, reason: string): void {
-  log.health('%s %s %s: %s', balancer.id, worker.name, type, reason);
-  balancer.emit(type, { type, worker, balancer, reason, time: balancer.clock.now() });
-}
+export {
+  WORKER_EVENTS,
+  emitWorkerEvent,
+  type WorkerEvent,
+  type WorkerEventName,
+  type WorkerEvents,
+} from '../core/events.js';
 
 /** Subscribes one listener to every worker event of a balancer; returns the unsubscribe function. */
 export function onWorkerEvents(balancer: Balancer, listener: (e: WorkerEvent) => void): () => void {

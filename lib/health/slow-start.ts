@@ -1,7 +1,6 @@
 import type { Balancer, WorkerStateEvent } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
 import { OUT_OF_SERVICE, statusBits } from './events.js';
-import { startRamp } from './ramp.js';
 import { log } from '../debug.js';
 
 /** Starts a ramp for a worker back in service: enabled (D, S cleared) or recovered (E, C cleared). */
@@ -18,7 +17,7 @@ export function rampOnStateChange(balancer: Balancer, e: WorkerStateEvent): void
 export function rampWorker(balancer: Balancer, w: Worker, why: string): void {
   const spec = balancer.slowstart;
   if (!spec) return;
-  startRamp(w, spec, balancer.clock.now());
+  balancer.startRamp(w, spec);
   log.health(
     '%s %s: slow start over %d ms from %d%% (%s)',
     balancer.id,

@@ -84,7 +84,7 @@ export function workerSnapshot(b: Balancer, w: Worker): WorkerSnapshot {
     health: w.has(HC_FAIL) ? 'hcfail' : w.has(IN_ERROR) ? 'error' : 'ok',
     elected: sum('elected', w.elected),
     busy: w.busy,
-    lbstatus: w.lbstatus,
+    lbstatus: b.lbstatus(w),
     transferred: sum('transferred', w.transferred),
     read: sum('read', w.read),
     errors: errorCount(b, w.name),

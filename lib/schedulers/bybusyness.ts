@@ -47,10 +47,14 @@ export const bybusyness = defineScheduler(() => {
   // load() is the plain busy count only when weight = lbfactor: keep only exact structures.
   const credits = new CreditCache(true, true);
   return {
-    pick: scan,
+    pick(candidates) {
+      // The scan writes lbstatus: the lazy credits go back into the workers first.
+      credits.settle();
+      return scan(candidates);
+    },
     pickCached(group) {
       const s = credits.for(group);
-      return s === undefined ? scan(group) : s.pick();
+      return s === undefined ? scan(group.workers) : s.pick();
     },
     countersChanged(w) {
       credits.current?.busyChanged(w);
@@ -58,7 +62,10 @@ export const bybusyness = defineScheduler(() => {
     chargeSticky(group, routed, total) {
       return credits.chargeSticky(group, routed, total);
     },
+    lbstatus: (w) => credits.lbstatusOf(w),
+    settle: () => credits.settle(),
     reset(workers) {
+      credits.settle();
       for (const w of workers) w.lbstatus = 0;
     },
   };

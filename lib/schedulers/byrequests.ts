@@ -13,8 +13,8 @@
  *  -100 -100  400  300       c    -100 -100 -100  300
  *     0    0    0  500       d       0    0    0    0   → d a b c d, then again
  *
- * Cost. That scan is O(n) per pick. For the election's cached group (lib/core/election.ts: the
- * same array while the candidates do not change) the same arithmetic runs on lazy credits
+ * Cost. That scan is O(n) per pick. For the election's cached group (lib/select/election.ts: the
+ * same CandidateGroup while the candidates do not change) the same arithmetic runs on lazy credits
  * (credits.ts): lbstatus = base + weight × picks, one heap by base per distinct weight, so a pick
  * compares k class leaders and re-heaps the winner, O(k + log n), O(log n) with equal weights.
  * It is exact, not an approximation: the same winner and the same lbstatus after every pick (the
@@ -26,7 +26,7 @@ import type { Worker } from '../core/worker.js';
 import { CreditCache } from './credits.js';
 import { defineScheduler } from './types.js';
 
-// Weights are w.weight: lbfactor, or less while a slow-start ramp is active (lib/health/ramp.ts).
+// Weights are w.weight: lbfactor, or less while a slow-start ramp is active (lib/core/ramp.ts).
 
 /** Apache's loop, as is. */
 function scan(candidates: readonly Worker[]): Worker {
@@ -44,15 +44,22 @@ function scan(candidates: readonly Worker[]): Worker {
 export const byrequests = defineScheduler(() => {
   const credits = new CreditCache(false, false);
   return {
-    pick: scan,
+    pick(candidates) {
+      // The scan writes lbstatus: the lazy credits go back into the workers first.
+      credits.settle();
+      return scan(candidates);
+    },
     pickCached(group) {
       const s = credits.for(group);
-      return s === undefined ? scan(group) : s.pick();
+      return s === undefined ? scan(group.workers) : s.pick();
     },
     chargeSticky(group, routed, total) {
       return credits.chargeSticky(group, routed, total);
     },
+    lbstatus: (w) => credits.lbstatusOf(w),
+    settle: () => credits.settle(),
     reset(workers) {
+      credits.settle();
       for (const w of workers) w.lbstatus = 0;
     },
   };

@@ -6,12 +6,12 @@
  * no traffic takes everything until it catches up; reset() zeroes them.
  * Weights 1,2,1 and each exchange 200 B out + 800 B in → a b c b a b c b …
  *
- * Slow start (lib/health/ramp.ts): a worker whose ramp begins is levelled with the least-loaded
+ * Slow start (lib/core/ramp.ts): a worker whose ramp begins is levelled with the least-loaded
  * other candidate instead of taking everything, and a weight change applies only to the bytes moved
  * after it, so the ramping worker's share follows its weight without a catch-up burst at the end.
  * Workers never touched by a ramp keep Apache's exact formula.
  *
- * Cost. The scan is O(n). For the election's cached group (the same array while the candidates do
+ * Cost. The scan is O(n). For the election's cached group (the same CandidateGroup while the candidates do
  * not change) a heap keeps the candidates by (traffic asc, position asc); a pick reads its top,
  * O(1), and release re-keys the one worker whose counters grew (countersChanged), O(log n). Exact:
  * traffic only changes when that worker's bytes change, an anchor moves (then the heap is rebuilt),
@@ -19,7 +19,8 @@
  * Sticky hits credit lbstatus over the same group lazily (credits.ts), as byrequests does.
  */
 import type { Worker } from '../core/worker.js';
-import type { Ramp } from '../health/ramp.js';
+import type { Ramp } from '../core/ramp.js';
+import type { CandidateGroup } from './group.js';
 import { IndexedHeap } from './heap.js';
 import { CreditCache } from './credits.js';
 import { defineScheduler } from './types.js';
@@ -78,26 +79,19 @@ export const bytraffic = defineScheduler(() => {
 
   /** The heap over a cached group: keys are −traffic, so the heap's first is the least traffic. */
   interface Tree {
-    group: readonly Worker[];
+    group: CandidateGroup;
     heap: IndexedHeap;
   }
   let tree: Tree | undefined;
-  let seen: readonly Worker[] | undefined;
+  let seen: CandidateGroup | undefined;
   // Sticky hits credit lbstatus (Apache's accounting, whatever the lbmethod): lazily, over the cached
   // group, as byrequests does. bytraffic never reads lbstatus, so only the credits are kept.
   const credits = new CreditCache(false, true);
-  const build = (group: readonly Worker[]): Tree => {
-    for (const w of group) if (w.ramp || anchors.has(w)) track(w, group);
-    const heap = new IndexedHeap(new Int32Array(group.length), group.length, false);
-    // Credits over this same group share the slots (positions in the group): they stay.
-    const own = credits.current?.group === group ? credits.current : undefined;
-    for (let p = 0; p < group.length; p++) {
-      const w = group[p]!;
-      // The slot is the heap's now; a credit structure over another group lets go first.
-      if (w.ledger !== own) w.ledger?.detach();
-      w.slot = p;
-      heap.push(p, 0, -traffic(w));
-    }
+  const build = (group: CandidateGroup): Tree => {
+    const members = group.workers;
+    for (const w of members) if (w.ramp || anchors.has(w)) track(w, members);
+    const heap = new IndexedHeap(new Int32Array(members.length), members.length, false);
+    for (let p = 0; p < members.length; p++) heap.push(p, 0, -traffic(members[p]!));
     return { group, heap };
   };
   return {
@@ -107,22 +101,24 @@ export const bytraffic = defineScheduler(() => {
         tree = undefined;
         if (seen !== group) {
           seen = group;
-          return scan(group);
+          return scan(group.workers);
         }
         tree = build(group);
       }
-      return group[tree.heap.top()]!;
+      return group.workers[tree.heap.top()]!;
     },
     chargeSticky(group, routed, total) {
       return credits.chargeSticky(group, routed, total);
     },
     countersChanged(w) {
       if (tree === undefined) return;
-      const p = w.slot;
-      if (tree.group[p] !== w) return;
+      const p = tree.group.indexOf(w);
+      if (p < 0) return;
       const k = -traffic(w);
       if (k !== tree.heap.keyOf(p)) tree.heap.set(p, 0, k);
     },
+    lbstatus: (w) => credits.lbstatusOf(w),
+    settle: () => credits.settle(),
     reset(workers) {
       anchors = new WeakMap();
       tree = undefined;

@@ -1,4 +1,5 @@
-import type { CreditLedger, Worker } from '../core/worker.js';
+import type { Worker } from '../core/worker.js';
+import type { CandidateGroup } from './group.js';
 import { IndexedHeap } from './heap.js';
 
 /**
@@ -28,17 +29,18 @@ import { IndexedHeap } from './heap.js';
  *   t=5: a (−500+500=0) vs d (−500+1000=500) → d; d.base = −1000 → lbstatus 0 0 0 0
  * which is Apache's d a b c d (test/conformance, byrequests-weighted), every lbstatus equal to the scan's after each pick.
  *
- * Worker.lbstatus stays exact for every reader: while attached, the worker's getter asks this
- * ledger (base + w·t); any write to it (reset, recalcFactors, a ramp, the manager, a test) first
- * detaches the whole structure, writing every lbstatus back, and the scheduler builds a new one
- * from those values on a later pick. Integers stay exact in doubles far beyond t = 2^30, when the
+ * lbstatus stays exact for every reader: while a structure is live, the scheduler reports each
+ * member's credit from it (base + w·t, Scheduler.lbstatus) and the workers' own lbstatus is stale;
+ * before anyone else writes lbstatus (reset, recalcFactors, a ramp, the manager, a scan) the
+ * structure is settled: every value written back, the structure dropped, and a new one built from
+ * those values on a later pick. Integers stay exact in doubles far beyond t = 2^30, when the
  * structure is rebuilt anyway.
  */
-export class CreditHeaps implements CreditLedger {
+export class CreditHeaps {
   t = 0;
   /** The election's cached candidate group this structure is for. */
-  readonly group: readonly Worker[];
-  /** False once detached: the workers hold their own lbstatus again. */
+  readonly group: CandidateGroup;
+  /** False once settled: the workers hold their own lbstatus again. */
   attached = true;
   /** Every candidate's weight equals its lbfactor, so sticky credits (by lbfactor) are lazy credits. */
   readonly exactSticky: boolean;
@@ -51,13 +53,10 @@ export class CreditHeaps implements CreditLedger {
   readonly #heaps: IndexedHeap[] = [];
   readonly #total: number;
 
-  /** Builds over `group` from the workers' current lbstatus and busy. */
-  static build(group: readonly Worker[], byBusy: boolean): CreditHeaps {
-    return new CreditHeaps(group, byBusy);
-  }
-
-  private constructor(group: readonly Worker[], byBusy: boolean) {
-    const n = group.length;
+  /** Builds over `group` from the workers' current lbstatus and busy (settled by the caller). */
+  constructor(group: CandidateGroup, byBusy: boolean) {
+    const members = group.workers;
+    const n = members.length;
     this.group = group;
     this.#byBusy = byBusy;
     this.#class = new Int32Array(n);
@@ -66,9 +65,7 @@ export class CreditHeaps implements CreditLedger {
     let total = 0;
     let exact = true;
     for (let p = 0; p < n; p++) {
-      const w = group[p]!;
-      // Read before attaching: the getter of a worker still attached elsewhere is right until then.
-      w.ledger?.detach();
+      const w = members[p]!;
       const weight = w.weight;
       total += weight;
       if (weight !== w.lbfactor) exact = false;
@@ -85,10 +82,8 @@ export class CreditHeaps implements CreditLedger {
     const at = new Int32Array(n);
     for (const size of sizes) this.#heaps.push(new IndexedHeap(at, size, byBusy));
     for (let p = 0; p < n; p++) {
-      const w = group[p]!;
+      const w = members[p]!;
       this.#heaps[this.#class[p]!]!.push(p, byBusy ? w.busy : 0, w.lbstatus);
-      w.ledger = this;
-      w.slot = p;
     }
     this.#total = total;
     this.exactSticky = exact;
@@ -121,7 +116,7 @@ export class CreditHeaps implements CreditLedger {
     }
     // The winner's base (its key, at the top of its heap) pays the total.
     bestHeap!.lower(best, bestHeap!.topKey() - this.#total);
-    return this.group[best]!;
+    return this.group.workers[best]!;
   }
 
   /**
@@ -130,8 +125,8 @@ export class CreditHeaps implements CreditLedger {
    */
   chargeSticky(routed: Worker, total: number): void {
     this.t++;
-    if (routed.ledger === this) {
-      const p = routed.slot;
+    const p = this.group.indexOf(routed);
+    if (p >= 0) {
       const heap = this.#heaps[this.#class[p]!]!;
       heap.lower(p, heap.keyOf(p) - total);
     } else {
@@ -141,27 +136,28 @@ export class CreditHeaps implements CreditLedger {
 
   /** A member's busy count changed (acquire or release): re-rank it. */
   busyChanged(w: Worker): void {
-    if (!this.#byBusy || w.ledger !== this) return;
-    const p = w.slot;
+    if (!this.#byBusy) return;
+    const p = this.group.indexOf(w);
+    if (p < 0) return;
     const heap = this.#heaps[this.#class[p]!]!;
     if (heap.rankOf(p) !== w.busy) heap.set(p, w.busy, heap.keyOf(p));
   }
 
+  /** w's credit: from the structure for a member, else its own lbstatus. */
   lbstatusOf(w: Worker): number {
-    const c = this.#class[w.slot]!;
-    return this.#heaps[c]!.keyOf(w.slot) + this.#weights[c]! * this.t;
+    const p = this.group.indexOf(w);
+    if (p < 0) return w.lbstatus;
+    const c = this.#class[p]!;
+    return this.#heaps[c]!.keyOf(p) + this.#weights[c]! * this.t;
   }
 
+  /** Writes every member's credit back into its lbstatus; the structure is not used again. */
   detach(): void {
     if (!this.attached) return;
+    const members = this.group.workers;
+    const values = members.map((w) => this.lbstatusOf(w));
     this.attached = false;
-    for (const w of this.group) {
-      if (w.ledger !== this) continue;
-      const value = this.lbstatusOf(w);
-      w.ledger = undefined;
-      // The slot stays: bytraffic's heap over the same group holds the worker at the same position.
-      w.lbstatus = value;
-    }
+    for (let p = 0; p < members.length; p++) members[p]!.lbstatus = values[p]!;
   }
 }
 
@@ -178,7 +174,7 @@ export class CreditCache {
   readonly #byBusy: boolean;
   readonly #exactOnly: boolean;
   #heaps: CreditHeaps | undefined;
-  #seen: readonly Worker[] | undefined;
+  #seen: CandidateGroup | undefined;
 
   constructor(byBusy: boolean, exactOnly: boolean) {
     this.#byBusy = byBusy;
@@ -190,7 +186,7 @@ export class CreditCache {
    * its credits are exact (every weight is the lbfactor), else false (the balancer then credits the
    * workers one by one).
    */
-  chargeSticky(group: readonly Worker[], routed: Worker, total: number): boolean {
+  chargeSticky(group: CandidateGroup, routed: Worker, total: number): boolean {
     const s = this.for(group);
     if (!s?.exactSticky) return false;
     s.chargeSticky(routed, total);
@@ -202,16 +198,26 @@ export class CreditCache {
     return this.#heaps;
   }
 
-  for(group: readonly Worker[]): CreditHeaps | undefined {
-    const h = this.#heaps;
-    if (h !== undefined && h.attached && h.group === group && h.t < MAX_T) return h;
-    h?.detach();
+  /** w's credit as the scheduler reports it (Scheduler.lbstatus). */
+  lbstatusOf(w: Worker): number {
+    return this.#heaps === undefined ? w.lbstatus : this.#heaps.lbstatusOf(w);
+  }
+
+  /** Writes the live structure's credits back into the workers and drops it (Scheduler.settle). */
+  settle(): void {
+    this.#heaps?.detach();
     this.#heaps = undefined;
+  }
+
+  for(group: CandidateGroup): CreditHeaps | undefined {
+    const h = this.#heaps;
+    if (h?.group === group && h.t < MAX_T) return h;
+    this.settle();
     if (this.#seen !== group) {
       this.#seen = group;
       return undefined;
     }
-    const built = CreditHeaps.build(group, this.#byBusy);
+    const built = new CreditHeaps(group, this.#byBusy);
     if (this.#exactOnly && !built.exactSticky) {
       built.detach();
       return undefined;

@@ -1,10 +1,11 @@
 import type { Worker } from '../core/worker.js';
 import type { RandomSource } from '../core/clock.js';
+import type { CandidateGroup } from './group.js';
 
 /**
- * Ranks candidates. The balancer's generic election has already applied tiers, spares, standbys,
- * draining and error retry: `candidates` are usable, in election order, never empty. `pick` must be
- * synchronous and return one of them; it may update the workers' scheduler counters (lbstatus).
+ * Ranks candidates. The selector has already applied tiers, spares, standbys, draining and error
+ * retry: `candidates` are usable, in election order, never empty. `pick` must be synchronous and
+ * return one of them; it may update the workers' scheduler counter (lbstatus).
  */
 export interface Scheduler {
   pick(candidates: readonly Worker[]): Worker;
@@ -15,11 +16,11 @@ export interface Scheduler {
   // need not visit every worker. A scheduler without them gets pick() for every selection.
 
   /**
-   * Like pick, for the election's cached group: the same array instance, with the same workers and
-   * weights, for as long as nothing that decides the candidates changes (a new instance then).
-   * pick() may be called in between with other arrays (a retry's avoid set, a slow-start ramp).
+   * Like pick, for the election's cached group: the same CandidateGroup object, with the same
+   * workers and weights, for as long as nothing that decides the candidates changes (a new object
+   * then). pick() may be called in between with other arrays (a retry's avoid set, a slow-start ramp).
    */
-  pickCached?(group: readonly Worker[]): Worker;
+  pickCached?(group: CandidateGroup): Worker;
   /** A worker's busy, transferred or read counter changed (acquire, release). */
   countersChanged?(w: Worker): void;
   /**
@@ -27,7 +28,11 @@ export interface Scheduler {
    * caller credits itself: each of `group` += lbfactor, `routed` −= total. False if not done (the
    * caller then does it worker by worker).
    */
-  chargeSticky?(group: readonly Worker[], routed: Worker, total: number): boolean;
+  chargeSticky?(group: CandidateGroup, routed: Worker, total: number): boolean;
+  /** w's credit, for a scheduler that keeps it somewhere else than w.lbstatus (the manager shows it). */
+  lbstatus?(w: Worker): number;
+  /** Writes every credit kept elsewhere back into lbstatus; called before anyone else writes it. */
+  settle?(): void;
 }
 
 export interface SchedulerContext {

@@ -59,20 +59,18 @@ const KNOWN_VIOLATIONS: readonly string[] = [
   'config/spec.ts -> ../core/route-cookie.js',
   'config/validate.ts -> ../core/clock.js',
   'config/validate.ts -> ../core/route-cookie.js',
-  // core/ reaching up into persistence, the engine's outcome and health.
-  'core/admin.ts -> ../store/store.js',
-  'core/startup.ts -> ../store/store.js',
-  'core/balancer.ts -> ../forward/outcome.js',
-  'core/balancer.ts -> ../health/events.js',
-  'core/balancer.ts -> ../health/spec.js',
-  'core/election.ts -> ../health/ramp.js',
-  'core/worker.ts -> ../health/ramp.js',
-  'core/worker.ts -> ../health/spec.js',
+  // core/ builds its Selector (select/ sits above core/ in the table): the entities select/ and the
+  // schedulers use (Worker, status, clock, context, ramp) are to move below both.
+  'core/balancer.ts -> ../select/selector.js',
+  'core/select.ts -> ../select/selector.js',
+  // The store contract lives in core/ (core/ may not reach store/), so the re-export reaches up.
+  'store/store.ts -> ../core/store.js',
   // schedulers/ are to be leaves that rank the candidates they are handed.
   'schedulers/bybusyness.ts -> ../core/worker.js',
   'schedulers/byrequests.ts -> ../core/worker.js',
   'schedulers/bytraffic.ts -> ../core/worker.js',
-  'schedulers/bytraffic.ts -> ../health/ramp.js',
+  'schedulers/bytraffic.ts -> ../core/ramp.js',
+  'schedulers/group.ts -> ../core/worker.js',
   'schedulers/credits.ts -> ../core/worker.js',
   'schedulers/types.ts -> ../core/clock.js',
   'schedulers/types.ts -> ../core/worker.js',

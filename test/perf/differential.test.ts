@@ -107,9 +107,18 @@ const token = (b: Balancer, s: Selection): string => (s.worker ? `${b.workers.in
 function snapshot(b: Balancer): string {
   return b.workers
     .map((w) =>
-      [w.status, w.lbstatus, w.busy, w.transferred, w.read, w.elected, w.lbset, w.lbfactor, w.weight, w.retries].join(
-        ',',
-      ),
+      [
+        w.status,
+        b.lbstatus(w),
+        w.busy,
+        w.transferred,
+        w.read,
+        w.elected,
+        w.lbset,
+        w.lbfactor,
+        w.weight,
+        w.retries,
+      ].join(','),
     )
     .join(' ');
 }
@@ -235,7 +244,7 @@ function run(seed: number, steps: number, maxN: number, method: Method): void {
       const v = int(r, -2000, 2000);
       what = `lbstatus ${wi} = ${v}`;
       each((s, w) => {
-        w.lbstatus = v;
+        s.b.setLbstatus(w, v);
       });
     } else {
       what = 'picks*5';

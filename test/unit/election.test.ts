@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { elect } from '../../lib/core/election.js';
+import { elect } from '../../lib/select/election.js';
 import { harness, host, plain, type MemberDef, runTable } from './helpers/harness.js';
 
 describe('election: the tier examples of apache.md §2.2', () => {
@@ -238,10 +238,10 @@ describe('election: retry check on the way', () => {
     // elect() alone: selectWorker's forceRecovery() would retry a itself.
     const h = harness([{ id: 'a', retry: 0 }, 'b']);
     h.run('error a, +N a');
-    assert.equal(host(elect(h.balancer, undefined)), 'b');
+    assert.equal(host(elect(h.balancer.selector, undefined)), 'b');
     assert.equal(h.w('a').inError, true);
     h.run('-N a');
-    assert.equal(host(elect(h.balancer, undefined)), 'a');
+    assert.equal(host(elect(h.balancer.selector, undefined)), 'a');
     assert.equal(h.w('a').inError, false);
   });
 
@@ -256,33 +256,33 @@ describe('election: avoid set', () => {
   it('skips avoided workers and counts them as holes for spares', () => {
     const h = harness(['a', 'b', { id: 'r', status: '+R' }]);
     const avoid = new Set([h.w('a')]);
-    const picks = [0, 1, 2, 3].map(() => host(elect(h.balancer, avoid)));
+    const picks = [0, 1, 2, 3].map(() => host(elect(h.balancer.selector, avoid)));
     assert.deepEqual(picks, ['b', 'r', 'b', 'r']);
   });
 
   it('skips avoided spares and standbys', () => {
     const h = harness(['a', { id: 'r', status: '+R' }, { id: 'h1', status: '+H' }, { id: 'h2', status: '+H' }]);
     h.run('error a');
-    assert.equal(host(elect(h.balancer, new Set([h.w('r')]))), 'h1');
-    assert.equal(host(elect(h.balancer, new Set([h.w('r'), h.w('h1')]))), 'h2');
+    assert.equal(host(elect(h.balancer.selector, new Set([h.w('r')]))), 'h1');
+    assert.equal(host(elect(h.balancer.selector, new Set([h.w('r'), h.w('h1')]))), 'h2');
   });
 
   it('falls through to the next tier when the whole tier is avoided', () => {
     const h = harness(['a', 'b', { id: 'x', lbset: 1 }]);
-    assert.equal(host(elect(h.balancer, new Set([h.w('a'), h.w('b')]))), 'x');
+    assert.equal(host(elect(h.balancer.selector, new Set([h.w('a'), h.w('b')]))), 'x');
   });
 
   it('returns undefined when every worker is avoided, and selectWorker reports no-worker', () => {
     const h = harness(plain('a b'));
     const all = new Set(h.balancer.workers);
-    assert.equal(elect(h.balancer, all), undefined);
+    assert.equal(elect(h.balancer.selector, all), undefined);
     const { selection } = h.select(undefined, all);
     assert.deepEqual(selection, { worker: undefined, reason: 'no-worker' });
   });
 
   it('does not charge credit to avoided workers', () => {
     const h = harness(plain('a b c'));
-    elect(h.balancer, new Set([h.w('a')]));
+    elect(h.balancer.selector, new Set([h.w('a')]));
     assert.deepEqual(h.lbstatus(), [0, -100, 100]);
   });
 });

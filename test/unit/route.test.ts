@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { findRouteWorker, routeHasOwner } from '../../lib/core/route-worker.js';
+import { findRouteWorker, routeHasOwner } from '../../lib/select/route.js';
 import { resolveSticky } from '../../lib/core/sticky.js';
 import { validateMember } from '../../lib/config/validate.js';
 import { bitOf } from '../../lib/core/status.js';
@@ -125,8 +125,8 @@ describe('route → worker', () => {
 
   it('findRouteWorker skips avoided workers and follows their redirect', () => {
     const h = harness(routed({ b: { redirect: 'node3' } }), STICKY);
-    assert.equal(findRouteWorker(h.balancer, 'node2', new Set([h.w('b')]))?.url.hostname, 'c');
-    assert.equal(findRouteWorker(h.balancer, 'node1', new Set([h.w('a')])), undefined);
+    assert.equal(findRouteWorker(h.balancer.selector, 'node2', new Set([h.w('b')]))?.url.hostname, 'c');
+    assert.equal(findRouteWorker(h.balancer.selector, 'node1', new Set([h.w('a')])), undefined);
   });
 
   it('follows routes edited live (manager, shared store) and workers added at run time', () => {
@@ -135,7 +135,7 @@ describe('route → worker', () => {
     h.w('b').route = 'moved';
     h.w('c').route = 'node2';
     assert.equal(h.run('route node2, route moved'), 'c b');
-    assert.equal(routeHasOwner(h.balancer, 'node3'), false);
+    assert.equal(routeHasOwner(h.balancer.selector, 'node3'), false);
     h.balancer.addWorker(validateMember('m', { url: 'http://e:8080', route: 'node9' }));
     h.balancer.setFlag(h.w('e'), bitOf('D'), false, 'test');
     assert.equal(h.run('route node9'), 'e');
@@ -143,7 +143,7 @@ describe('route → worker', () => {
 
   it('findRouteWorker: the empty route never matches a worker without route', () => {
     const h = harness(['a', 'b'], STICKY);
-    assert.equal(findRouteWorker(h.balancer, '', undefined), undefined);
+    assert.equal(findRouteWorker(h.balancer.selector, '', undefined), undefined);
   });
 });
 
@@ -268,9 +268,9 @@ describe('nofailover', () => {
 
   it('routeHasOwner: any worker in any state; never for the empty route', () => {
     const h = harness([{ id: 'a', route: 'node1', status: '+D +S' }, 'b'], STICKY);
-    assert.equal(routeHasOwner(h.balancer, 'node1'), true);
-    assert.equal(routeHasOwner(h.balancer, 'node2'), false);
-    assert.equal(routeHasOwner(h.balancer, ''), false);
+    assert.equal(routeHasOwner(h.balancer.selector, 'node1'), true);
+    assert.equal(routeHasOwner(h.balancer.selector, 'node2'), false);
+    assert.equal(routeHasOwner(h.balancer.selector, ''), false);
   });
 
   it('a 503 does not move any credit', () => {
@@ -320,7 +320,7 @@ describe('sticky accounting', () => {
       const h = harness(routed().slice(0, 3), { ...STICKY, lbmethod });
       assert.equal(h.run('route*4 node1, route*2 node2'), 'a a a a b b');
       assert.deepEqual(h.lbstatus(), [4 * 100 - 4 * 300 + 2 * 100, 4 * 100 + 2 * 100 - 2 * 300, 6 * 100]);
-      h.w('b').lbstatus = 0; // an outside write hands the lazy credits back
+      h.balancer.setLbstatus(h.w('b'), 0); // an outside write hands the lazy credits back
       assert.equal(h.run('route node3'), 'c');
       assert.deepEqual(h.lbstatus(), [-500, 100, 600 + 100 - 300]);
     });

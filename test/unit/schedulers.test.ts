@@ -144,10 +144,10 @@ describe('byrequests: lbstatus', () => {
     it(`freezes the credit of a worker that is ${f.name}`, () => {
       const h = harness(plain('a b c d'));
       h.run('pick*2');
-      const before = h.w(f.worker).lbstatus;
+      const before = h.balancer.lbstatus(h.w(f.worker));
       assert.equal(before, -200);
       h.run(`${f.events}, pick*7`);
-      assert.equal(h.w(f.worker).lbstatus, before);
+      assert.equal(h.balancer.lbstatus(h.w(f.worker)), before);
     });
   }
 

@@ -162,7 +162,7 @@ export function harness(members: MemberDef[], options: BalancerDef = {}, clock =
     return out.join(' ');
   };
 
-  const lbstatus = (): number[] => balancer.workers.map((x) => x.lbstatus);
+  const lbstatus = (): number[] => balancer.workers.map((x) => balancer.lbstatus(x));
   return { balancer, clock, events, w, lbstatus, exchange, run, select };
 }
 

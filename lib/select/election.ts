@@ -1,13 +1,14 @@
-import type { Balancer } from './balancer.js';
-import type { Worker } from './worker.js';
-import { refreshRamp } from '../health/ramp.js';
+import type { Worker } from '../core/worker.js';
+import type { Selector } from './selector.js';
+import { refreshRamp } from '../core/ramp.js';
+import { CandidateGroup } from '../schedulers/group.js';
 
 /**
- * What the last full election found, and what it depends on. While `version` is the balancer's and
+ * What the last full election found, and what it depends on. While `version` is the selector's and
  * the clock is before `due`, walking the tiers again would visit the same workers in the same
  * states, do nothing on the way (no retry is due, no ramp is running) and find the same group, so
- * the scheduler is handed `group` directly: the same array instance every time, which is what lets
- * a scheduler keep a structure over it (Scheduler.pickCached).
+ * the scheduler is handed `group` directly: the same CandidateGroup object every time, which is
+ * what lets a scheduler keep a structure over it (Scheduler.pickCached).
  */
 export interface ElectionCache {
   version: number;
@@ -17,7 +18,7 @@ export interface ElectionCache {
    */
   due: number;
   /** The group the scheduler ranks, or undefined when the answer was `outcome`. */
-  group: readonly Worker[] | undefined;
+  group: CandidateGroup | undefined;
   outcome: 'full' | undefined;
   /** Usable workers outside `group` (sticky accounting credits them too) and the lbfactor sum of all usable. */
   others: readonly Worker[];
@@ -38,29 +39,30 @@ export interface ElectionCache {
  * Without an avoid set the walk's result is cached (ElectionCache), so a selection costs what the
  * scheduler's own structure costs, not O(n).
  */
-export function elect(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined): Worker | 'full' | undefined {
+export function elect(sel: Selector, avoid: ReadonlySet<Worker> | undefined): Worker | 'full' | undefined {
   const plain = avoid === undefined || avoid.size === 0;
   if (plain) {
-    const c = balancer.election;
-    if (c?.version === balancer.version && (c.due === Infinity || balancer.clock.now() < c.due)) {
+    const c = sel.election;
+    if (c?.version === sel.version && (c.due === Infinity || sel.clock.now() < c.due)) {
       if (c.group === undefined) return c.outcome;
-      const s = balancer.scheduler;
-      return s.pickCached === undefined ? s.pick(c.group) : s.pickCached(c.group);
+      const s = sel.scheduler;
+      return s.pickCached === undefined ? s.pick(c.group.workers) : s.pickCached(c.group);
     }
   }
-  return walk(balancer, plain ? undefined : avoid);
+  return walk(sel, plain ? undefined : avoid);
 }
 
-function walk(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined): Worker | 'full' | undefined {
-  const version = balancer.version;
-  const found = findGroup(balancer, avoid, true);
+function walk(sel: Selector, avoid: ReadonlySet<Worker> | undefined): Worker | 'full' | undefined {
+  const version = sel.version;
+  const found = findGroup(sel, avoid, true);
   // A retry or a ramp ending on the way changed the version: cache from the next walk on.
-  const cached = found.cacheable && avoid === undefined && balancer.version === version;
-  if (cached) remember(balancer, version, found);
+  const cached = found.cacheable && avoid === undefined && sel.version === version;
   const { group } = found;
-  if (group === undefined) return found.outcome;
-  const s = balancer.scheduler;
-  return cached && s.pickCached !== undefined ? s.pickCached(group) : s.pick(group);
+  if (!cached) return group === undefined ? found.outcome : sel.scheduler.pick(group);
+  const c = remember(sel, version, found);
+  if (c.group === undefined) return c.outcome;
+  const s = sel.scheduler;
+  return s.pickCached === undefined ? s.pick(c.group.workers) : s.pickCached(c.group);
 }
 
 /**
@@ -71,13 +73,12 @@ function walk(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined): Worke
  * then move with the clock). A retry already due is not made here: the cache then keeps that time
  * as its `due`, so the next election still walks and makes it.
  */
-export function currentElection(balancer: Balancer): ElectionCache | undefined {
-  const c = balancer.election;
-  if (c?.version === balancer.version) return c;
-  const found = findGroup(balancer, undefined, false);
+export function currentElection(sel: Selector): ElectionCache | undefined {
+  const c = sel.election;
+  if (c?.version === sel.version) return c;
+  const found = findGroup(sel, undefined, false);
   if (!found.cacheable) return undefined;
-  remember(balancer, balancer.version, found);
-  return balancer.election;
+  return remember(sel, sel.version, found);
 }
 
 interface Found {
@@ -95,10 +96,10 @@ interface Found {
  * election) workers in error get their retry check and running ramps are refreshed on the way;
  * without it nothing is changed.
  */
-function findGroup(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined, retry: boolean): Found {
+function findGroup(sel: Selector, avoid: ReadonlySet<Worker> | undefined, retry: boolean): Found {
   let cacheable = true;
   let due = Infinity;
-  for (const tier of balancer.tiers()) {
+  for (const tier of sel.tiers()) {
     const candidates: Worker[] = [];
     const spares: Worker[] = [];
     const standbys: Worker[] = [];
@@ -110,9 +111,9 @@ function findGroup(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined, r
         continue;
       }
       if (!w.isUsable()) {
-        if (retry) balancer.retryWorker(w);
+        if (retry) sel.retryWorker(w);
         // Still in error: the walk must run again when its retry time comes (a stopped one never).
-        due = Math.min(due, balancer.retryTime(w));
+        due = Math.min(due, sel.retryTime(w));
       }
       if (w.full && w.isUsable() && !avoid?.has(w)) {
         // At its connection limit: healthy, so not a hole for spares, and not a reason to fall back.
@@ -122,7 +123,7 @@ function findGroup(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined, r
       const usable = w.isUsable() && !avoid?.has(w);
       // Slow start: the scheduler reads w.weight, which only differs from lbfactor during a ramp.
       if (usable && w.ramp) {
-        if (retry) refreshRamp(w, balancer.clock.now());
+        if (retry) refreshRamp(w, sel.clock.now());
         // Running, the weight moves with the clock; ending now, the version moved anyway.
         cacheable = false;
       }
@@ -145,17 +146,17 @@ function findGroup(balancer: Balancer, avoid: ReadonlySet<Worker> | undefined, r
   return { group: undefined, outcome: undefined, due, cacheable };
 }
 
-function remember(balancer: Balancer, version: number, found: Found): void {
-  const { group, outcome, due } = found;
+function remember(sel: Selector, version: number, found: Found): ElectionCache {
+  const { outcome, due } = found;
+  const group = found.group === undefined ? undefined : new CandidateGroup(found.group);
   const others: Worker[] = [];
   let usableTotal = 0;
   if (group !== undefined) {
-    const inGroup = new Set(group);
-    for (const w of balancer.workers) {
+    for (const w of sel.workers) {
       if (!w.isUsable()) continue;
       usableTotal += w.lbfactor;
-      if (!inGroup.has(w)) others.push(w);
+      if (group.indexOf(w) < 0) others.push(w);
     }
   }
-  balancer.election = { version, due, group, outcome, others, usableTotal };
+  return (sel.election = { version, due, group, outcome, others, usableTotal });
 }

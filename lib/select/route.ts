@@ -1,26 +1,26 @@
-import type { Balancer } from './balancer.js';
-import type { Worker } from './worker.js';
+import type { Worker } from '../core/worker.js';
+import type { Selector } from './selector.js';
 
 /**
  * Route → worker (Apache's find_route_worker): regular workers first, then hot standbys; exact,
  * case-sensitive match. A usable match wins (draining workers keep their sticky traffic); an
  * unusable one gets its retry check; still unusable, its `redirect` route is followed, at most as
  * many hops as there are workers, so redirect loops end. Only the route's owners are visited
- * (the balancer's route index), so the cost does not grow with the pool.
+ * (the selector's route index), so the cost does not grow with the pool.
  */
 export function findRouteWorker(
-  balancer: Balancer,
+  sel: Selector,
   route: string,
   avoid: ReadonlySet<Worker> | undefined,
   depth = 0,
 ): Worker | undefined {
-  const owners = balancer.routeOwners(route);
-  return findAmong(balancer, owners, false, avoid, depth) ?? findAmong(balancer, owners, true, avoid, depth);
+  const owners = sel.routeOwners(route);
+  return findAmong(sel, owners, false, avoid, depth) ?? findAmong(sel, owners, true, avoid, depth);
 }
 
 /** One of Apache's two passes over the owners: the regular workers, or the hot standbys. */
 function findAmong(
-  balancer: Balancer,
+  sel: Selector,
   owners: readonly Worker[],
   standbys: boolean,
   avoid: ReadonlySet<Worker> | undefined,
@@ -28,10 +28,10 @@ function findAmong(
 ): Worker | undefined {
   for (const w of owners) {
     if (w.standby !== standbys) continue;
-    if (!w.isUsable()) balancer.retryWorker(w);
+    if (!w.isUsable()) sel.retryWorker(w);
     if (w.isUsable() && !avoid?.has(w)) return w;
-    if (w.redirect !== '' && depth < balancer.workers.length) {
-      const next = findRouteWorker(balancer, w.redirect, avoid, depth + 1);
+    if (w.redirect !== '' && depth < sel.workers.length) {
+      const next = findRouteWorker(sel, w.redirect, avoid, depth + 1);
       if (next) return next;
     }
   }
@@ -39,6 +39,6 @@ function findAmong(
 }
 
 /** True if some worker, in any state, owns `route` (nofailover answers 503 only then). */
-export function routeHasOwner(balancer: Balancer, route: string): boolean {
-  return balancer.routeOwners(route).length > 0;
+export function routeHasOwner(sel: Selector, route: string): boolean {
+  return sel.routeOwners(route).length > 0;
 }
