@@ -17,22 +17,14 @@ import { FakeClock } from '../support/clock.js';
 import { ProcessGuard } from '../e2e/helpers/guard.js';
 import { assertIdle, listenProxy } from '../e2e/helpers/proxy.js';
 import { RecordingWorker, rawGet, within, workerView } from './paths-support.js';
+import { seededRandom } from '../support/clock.js';
 
 const guard = new ProcessGuard();
 afterEach(() => guard.assertClean());
 after(() => guard.dispose());
 
-/** mulberry32: a small seeded PRNG, so every run sends the same targets. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seeded PRNG every run, so every run sends the same targets. */
+const prng = seededRandom;
 
 interface Mount {
   mount: string;
