@@ -12,8 +12,6 @@ import { Failover, type Answer, type AttemptSide } from './failover.js';
 import { log } from '../debug.js';
 import type { ErrorCode } from '../errors.js';
 
-export { rejectUpgrade };
-
 /**
  * Only WebSocket handshakes are proxied (what the engine accepts): any other upgrade (h2c, an
  * Upgrade on POST) is answered before a worker is chosen. It is not forwarded as a plain request,

@@ -11,9 +11,9 @@ import type { Worker } from '../../lib/core/worker.js';
 import type { RequestContext } from '../../lib/core/context.js';
 import type { StickyHit } from '../../lib/core/sticky.js';
 import type { Selection } from '../../lib/core/select.js';
-import type { Ramp } from '../../lib/health/ramp.js';
+import type { Ramp } from '../../lib/core/ramp.js';
 import { defineScheduler } from '../../lib/schedulers/types.js';
-import { refreshRamp } from '../../lib/health/ramp.js';
+import { refreshRamp } from '../../lib/core/ramp.js';
 import { IN_ERROR } from '../../lib/core/status.js';
 
 export const refByrequests = defineScheduler(() => ({

@@ -1,1 +1,0 @@
-export { type Ramp, rampFactor, refreshRamp } from '../core/ramp.js';
