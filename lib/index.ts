@@ -8,25 +8,25 @@ export type {
   Duration,
   ErrorInfo,
 } from './config/options.js';
-export { Balancer } from './core/balancer.js';
-export type { WorkerStateEvent, AttemptEvent, BalancerEvents } from './core/balancer.js';
+export { Balancer } from './balancer/balancer.js';
+export type { WorkerStateEvent, AttemptEvent, BalancerEvents } from './balancer/balancer.js';
 export type { Outcome } from './forward/outcome.js';
 export { Worker } from './core/worker.js';
-export type { RequestContext } from './core/context.js';
-export { resolveSticky } from './core/sticky.js';
-export type { StickyHit, StickyOptions } from './core/sticky.js';
-export { selectWorker } from './core/select.js';
-export type { Selection } from './core/select.js';
-export { FLAGS, statusLetters, statusWords, isUsableStatus } from './core/status.js';
-export type { StatusLetter } from './core/status.js';
-export type { Clock, RandomSource } from './core/clock.js';
+export type { RequestContext } from './model/context.js';
+export { resolveSticky } from './model/sticky.js';
+export type { StickyHit, StickyOptions } from './model/sticky.js';
+export { selectWorker } from './balancer/select.js';
+export type { Selection } from './balancer/select.js';
+export { FLAGS, statusLetters, statusWords, isUsableStatus } from './model/status.js';
+export type { StatusLetter } from './model/status.js';
+export type { Clock, RandomSource } from './model/clock.js';
 export { registerScheduler, getScheduler, listSchedulers } from './schedulers/registry.js';
 export { defineScheduler } from './schedulers/types.js';
 export type { Scheduler, SchedulerContext, SchedulerFactory } from './schedulers/types.js';
 export { BalancerError, ConfigError, ERROR_CODES, ERRORS, errorDocs } from './errors.js';
 export type { ErrorCode, ErrorClass, ErrorEntry, CodeOf } from './errors.js';
 export { MemoryStore } from './store/memory-store.js';
-export type { StateStore, PersistedBalancer, PersistedWorker } from './store/store.js';
+export type { StateStore, PersistedBalancer, PersistedWorker } from './model/store.js';
 export { managerRouter } from './manager/router.js';
 export type { ManagedBalancers } from './manager/router.js';
 export { ManagerError } from './manager/types.js';
@@ -39,13 +39,13 @@ export type {
   AuditEvent,
   ManagerErrorCode,
 } from './manager/types.js';
-export type { ChangeSet, WorkerEdit, BalancerEdit, AdminLetter } from './core/admin.js';
+export type { ChangeSet, WorkerEdit, BalancerEdit, AdminLetter } from './balancer/admin.js';
 export { FileStore, StoreError } from './store/file-store.js';
 export type { StoreErrorCode } from './store/file-store.js';
 export { RedisStore, RedisStoreError } from './store/redis-store.js';
 export type { RedisStoreOptions, RedisStoreErrorCode } from './store/redis-store.js';
-export type { SharedStateStore, SharedWorkerState, InstanceCounters } from './store/store.js';
-export { isSharedStore } from './store/store.js';
+export type { SharedStateStore, SharedWorkerState, InstanceCounters } from './model/store.js';
+export { isSharedStore } from './model/store.js';
 export { ClusterSync, clusterOf } from './cluster/sync.js';
 export type { InstanceRow } from './cluster/sync.js';
 export { watchHealth, healthOf, BalancerHealth } from './health/monitor.js';

@@ -1,4 +1,4 @@
-import type { Balancer, WorkerStateEvent } from '../core/balancer.js';
+import type { Balancer, WorkerStateEvent } from '../balancer/balancer.js';
 import { log } from '../debug.js';
 import type { Worker } from '../core/worker.js';
 import type { WorkerEvent } from '../health/events.js';
@@ -8,10 +8,10 @@ import type {
   SharedStateStore,
   SharedWorkerState,
   StateStore,
-} from '../store/store.js';
-import { isSharedStore } from '../store/store.js';
-import { applyPersisted, toPersisted } from '../core/admin.js';
-import { HC_FAIL, IN_ERROR } from '../core/status.js';
+} from '../model/store.js';
+import { isSharedStore } from '../model/store.js';
+import { applyPersisted, toPersisted } from '../balancer/admin.js';
+import { HC_FAIL, IN_ERROR } from '../model/status.js';
 import { statusBits } from '../health/events.js';
 
 /** One instance's counters for one worker, as the manager shows them. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock, RandomSource } from '../core/clock.js';
-import type { StateStore } from '../store/store.js';
+import type { Clock, RandomSource } from '../model/clock.js';
+import type { StateStore } from '../model/store.js';
 import type { ErrorInfo } from './options.js';
 import type { OutlierSpec, SlowStartSpec } from './health-spec.js';
 import type { Notices } from '../logger.js';

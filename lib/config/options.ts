@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock, RandomSource } from '../core/clock.js';
+import type { Clock, RandomSource } from '../model/clock.js';
 import type { BalancerError } from '../errors.js';
-import type { StateStore } from '../store/store.js';
-import type { RequestContext } from '../core/context.js';
+import type { StateStore } from '../model/store.js';
+import type { RequestContext } from '../model/context.js';
 import type { Logger } from '../logger.js';
 
 /**

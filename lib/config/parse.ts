@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { isStatusLetter, bitOf } from '../core/status.js';
+import { isStatusLetter, bitOf } from '../model/status.js';
 import type { Duration } from './options.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

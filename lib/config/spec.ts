@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WorkerTlsOptions } from './options.js';
 import type { HealthCheckSpec, OutlierSpec, SlowStartSpec } from './health-spec.js';
-import type { RouteCookieSpec } from '../core/route-cookie.js';
+import type { RouteCookieSpec } from '../model/route-cookie.js';
 
 /** A member after validation: every value parsed, defaulted and in Apache's internal units. */
 export interface MemberSpec {

@@ -1,10 +1,10 @@
 import os from 'node:os';
 import { ConfigError } from '../errors.js';
-import { systemClock } from '../core/clock.js';
+import { systemClock } from '../model/clock.js';
 import { hasScheduler, listSchedulers } from '../schedulers/registry.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { BalancerConfig, BalancerOptions, MemberOptions, RouteCookieOptions } from './options.js';
-import type { RouteCookieSpec } from '../core/route-cookie.js';
+import type { RouteCookieSpec } from '../model/route-cookie.js';
 import type { BalancerSpec, MemberSpec, StickyNames } from './spec.js';
 import type { GlobalSpec } from './global-spec.js';
 import {

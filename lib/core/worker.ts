@@ -2,7 +2,7 @@ import type { MemberSpec } from '../config/spec.js';
 import type { WorkerTlsOptions } from '../config/options.js';
 import type { HealthCheckSpec } from '../config/health-spec.js';
 import type { Ramp } from './ramp.js';
-import { HOT_SPARE, HOT_STANDBY, DRAIN, IGNORE_ERRORS, IN_ERROR, STOPPED, isUsableStatus } from './status.js';
+import { HOT_SPARE, HOT_STANDBY, DRAIN, IGNORE_ERRORS, IN_ERROR, STOPPED, isUsableStatus } from '../model/status.js';
 
 /** Told about every change that can change an election's result (the selector's cache), and route changes. */
 export interface WorkerObserver {
@@ -120,7 +120,7 @@ export class Worker {
     this.observer?.workerChanged(this, true);
   }
 
-  /** Status bitmap; see core/status.ts. */
+  /** Status bitmap; see model/status.ts. */
   get status(): number {
     return this.#status;
   }

@@ -1,4 +1,4 @@
-import type { Balancer } from '../core/balancer.js';
+import type { Balancer } from '../balancer/balancer.js';
 import type { Notices } from '../logger.js';
 import type { WorkerEvent } from './events.js';
 

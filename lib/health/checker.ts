@@ -1,7 +1,7 @@
-import type { Balancer } from '../core/balancer.js';
+import type { Balancer } from '../balancer/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { HealthCheckSpec } from '../config/health-spec.js';
-import { HC_FAIL, IN_ERROR } from '../core/status.js';
+import { HC_FAIL, IN_ERROR } from '../model/status.js';
 import { countCheck, type HealthCounts } from './counter.js';
 import { emitWorkerEvent } from './events.js';
 import { failed, type CheckResult } from './result.js';

@@ -1,6 +1,6 @@
-import type { Balancer } from '../core/balancer.js';
+import type { Balancer } from '../balancer/balancer.js';
 import type { Worker } from '../core/worker.js';
-import { DRAIN } from '../core/status.js';
+import { DRAIN } from '../model/status.js';
 import { emitWorkerEvent } from './events.js';
 
 /**

@@ -1,6 +1,6 @@
-import type { Balancer, WorkerStateEvent } from '../core/balancer.js';
-import { DISABLED, HC_FAIL, IN_ERROR, STOPPED, bitOf, isStatusLetter } from '../core/status.js';
-import { WORKER_EVENTS, emitWorkerEvent, type WorkerEvent } from '../core/events.js';
+import type { Balancer, WorkerStateEvent } from '../balancer/balancer.js';
+import { DISABLED, HC_FAIL, IN_ERROR, STOPPED, bitOf, isStatusLetter } from '../model/status.js';
+import { WORKER_EVENTS, emitWorkerEvent, type WorkerEvent } from '../balancer/events.js';
 
 export {
   WORKER_EVENTS,
@@ -8,7 +8,7 @@ export {
   type WorkerEvent,
   type WorkerEventName,
   type WorkerEvents,
-} from '../core/events.js';
+} from '../balancer/events.js';
 
 /** Subscribes one listener to every worker event of a balancer; returns the unsubscribe function. */
 export function onWorkerEvents(balancer: Balancer, listener: (e: WorkerEvent) => void): () => void {

@@ -1,8 +1,8 @@
-import type { AttemptEvent, Balancer } from '../core/balancer.js';
+import type { AttemptEvent, Balancer } from '../balancer/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { Outcome } from '../forward/outcome.js';
 import type { OutlierSpec } from '../config/health-spec.js';
-import { HC_FAIL } from '../core/status.js';
+import { HC_FAIL } from '../model/status.js';
 import { emitWorkerEvent } from './events.js';
 import { log } from '../debug.js';
 

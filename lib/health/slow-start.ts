@@ -1,4 +1,4 @@
-import type { Balancer, WorkerStateEvent } from '../core/balancer.js';
+import type { Balancer, WorkerStateEvent } from '../balancer/balancer.js';
 import type { Worker } from '../core/worker.js';
 import { OUT_OF_SERVICE, statusBits } from './events.js';
 import { log } from '../debug.js';

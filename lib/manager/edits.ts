@@ -1,6 +1,6 @@
 import type { StickyNames } from '../config/spec.js';
-import type { AdminLetter, BalancerEdit, ChangeSet, WorkerEdit } from '../core/admin.js';
-import { ADMIN_LETTERS } from '../core/admin.js';
+import type { AdminLetter, BalancerEdit, ChangeSet, WorkerEdit } from '../balancer/admin.js';
+import { ADMIN_LETTERS } from '../balancer/admin.js';
 import { parseLoadfactor, parseToken } from '../config/parse.js';
 import { hasScheduler, listSchedulers } from '../schedulers/registry.js';
 import { ConfigError } from '../errors.js';

@@ -1,4 +1,4 @@
-import type { Balancer } from '../core/balancer.js';
+import type { Balancer } from '../balancer/balancer.js';
 
 /** Per balancer: worker name → times it entered error state (counted from its "statechange" events). */
 const counts = new WeakMap<Balancer, Map<string, number>>();

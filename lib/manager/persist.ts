@@ -1,6 +1,6 @@
-import type { Balancer } from '../core/balancer.js';
-import type { StateStore } from '../store/store.js';
-import { toPersisted } from '../core/admin.js';
+import type { Balancer } from '../balancer/balancer.js';
+import type { StateStore } from '../model/store.js';
+import { toPersisted } from '../balancer/admin.js';
 
 const queues = new WeakMap<Balancer, Promise<void>>();
 

@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { drainWorker } from '../health/drain.js';
-import type { Balancer } from '../core/balancer.js';
-import type { StateStore } from '../store/store.js';
-import type { ChangeSet } from '../core/admin.js';
+import type { Balancer } from '../balancer/balancer.js';
+import type { StateStore } from '../model/store.js';
+import type { ChangeSet } from '../balancer/admin.js';
 import type { AuditEvent, ManagerOptions, ManagerRouter, NextFunction } from './types.js';
 import type { Fields } from './body.js';
-import { AdminError, applyChangeSet, checkChangeSet, findWorker } from '../core/admin.js';
+import { AdminError, applyChangeSet, checkChangeSet, findWorker } from '../balancer/admin.js';
 import { ManagerError } from './types.js';
 import { readFields } from './body.js';
 import {

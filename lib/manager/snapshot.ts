@@ -1,9 +1,9 @@
-import type { Balancer } from '../core/balancer.js';
+import type { Balancer } from '../balancer/balancer.js';
 import type { Worker } from '../core/worker.js';
-import type { StateStore } from '../store/store.js';
+import type { StateStore } from '../model/store.js';
 import type { BalancerSnapshot, ManagerSnapshot, WorkerSnapshot } from './types.js';
-import { FLAGS, statusLetters, statusWords, HC_FAIL, IN_ERROR } from '../core/status.js';
-import { stickyString } from '../core/admin.js';
+import { FLAGS, statusLetters, statusWords, HC_FAIL, IN_ERROR } from '../model/status.js';
+import { stickyString } from '../balancer/admin.js';
 import { listSchedulers } from '../schedulers/registry.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { errorCount } from './error-counts.js';

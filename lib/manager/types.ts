@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ChangeSet } from '../core/admin.js';
+import type { ChangeSet } from '../balancer/admin.js';
 import type { InstanceRow } from '../cluster/sync.js';
 import type { CodeOf } from '../errors.js';
 

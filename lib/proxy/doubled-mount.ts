@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Balancer } from '../core/balancer.js';
+import type { Balancer } from '../balancer/balancer.js';
 import type { Notices } from '../logger.js';
 
 /** What Express adds to a request: the path app.use() matched (removed from req.url) and the URL as it came. */

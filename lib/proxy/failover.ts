@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import type { Balancer } from '../core/balancer.js';
+import type { Balancer } from '../balancer/balancer.js';
 import type { Worker } from '../core/worker.js';
-import type { RequestContext } from '../core/context.js';
-import type { Selection } from '../core/select.js';
-import type { StickyHit } from '../core/sticky.js';
+import type { RequestContext } from '../model/context.js';
+import type { Selection } from '../balancer/select.js';
+import type { StickyHit } from '../model/sticky.js';
 import type { Outcome } from '../forward/outcome.js';
 import type { ErrorCode } from '../errors.js';
 import { isBodyTimeout } from '../forward/body.js';

@@ -1,13 +1,13 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Balancer } from '../core/balancer.js';
+import type { Balancer } from '../balancer/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { GlobalSpec } from '../config/global-spec.js';
 import type { Outcome } from '../forward/outcome.js';
-import type { RequestContext } from '../core/context.js';
+import type { RequestContext } from '../model/context.js';
 import type { Forwarder, ForwardRequest } from '../forward/forwarder.js';
-import { contextHeaders } from '../core/context.js';
-import { routeSetCookie } from '../core/route-cookie.js';
+import { contextHeaders } from '../model/context.js';
+import { routeSetCookie } from '../model/route-cookie.js';
 import { beginRequest } from './select-wait.js';
 import {
   readBody,
@@ -17,9 +17,9 @@ import {
   type BodySource,
   type ForwardedPlan,
 } from '../forward/body.js';
-import type { Selection } from '../core/select.js';
+import type { Selection } from '../balancer/select.js';
 import { log } from '../debug.js';
-import type { StickyHit } from '../core/sticky.js';
+import type { StickyHit } from '../model/sticky.js';
 import { respondError } from './respond.js';
 import { Failover, type Answer, type AttemptSide } from './failover.js';
 

@@ -1,5 +1,5 @@
 import { IncomingMessage } from 'node:http';
-import type { RequestContext } from '../core/context.js';
+import type { RequestContext } from '../model/context.js';
 
 /**
  * `req.balancer` without adding a property to an Express request. Express replaces each req's

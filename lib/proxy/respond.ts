@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BalancerError, type ErrorCode } from '../errors.js';
 import type { GlobalSpec } from '../config/global-spec.js';
-import { contextHeaders } from '../core/context.js';
+import { contextHeaders } from '../model/context.js';
 import { log } from '../debug.js';
 
 /** Part of an answer already left (or the client is gone): only cutting the connection is left. */

@@ -1,11 +1,11 @@
-import type { Balancer } from '../core/balancer.js';
+import type { Balancer } from '../balancer/balancer.js';
 import type { Worker } from '../core/worker.js';
-import type { StickyHit } from '../core/sticky.js';
-import type { RequestContext } from '../core/context.js';
+import type { StickyHit } from '../model/sticky.js';
+import type { RequestContext } from '../model/context.js';
 import type { IncomingMessage } from 'node:http';
-import { electBalanced, selectWorker, type Selection } from '../core/select.js';
-import { createContext } from '../core/context.js';
-import { resolveSticky } from '../core/sticky.js';
+import { electBalanced, selectWorker, type Selection } from '../balancer/select.js';
+import { createContext } from '../model/context.js';
+import { resolveSticky } from '../model/sticky.js';
 import { attachContext } from './req-context.js';
 import { onClientClose, offClientClose, type ClientSocket } from '../forward/client-close.js';
 

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Balancer } from '../core/balancer.js';
+import type { Balancer } from '../balancer/balancer.js';
 import type { Worker } from '../core/worker.js';
-import type { Selection } from '../core/select.js';
+import type { Selection } from '../balancer/select.js';
 import type { Outcome } from '../forward/outcome.js';
 import type { UpgradeRequest } from '../forward/forwarder.js';
 import type { HandlerDeps } from './handle.js';

@@ -1,5 +1,5 @@
 import type { Worker } from '../core/worker.js';
-import type { RandomSource } from '../core/clock.js';
+import type { RandomSource } from '../model/clock.js';
 import type { CandidateGroup } from './group.js';
 
 /**

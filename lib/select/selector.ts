@@ -1,10 +1,10 @@
 import type { Worker, WorkerObserver } from '../core/worker.js';
-import type { Clock, RandomSource } from '../core/clock.js';
-import type { RequestContext } from '../core/context.js';
-import type { StickyHit } from '../core/sticky.js';
+import type { Clock, RandomSource } from '../model/clock.js';
+import type { RequestContext } from '../model/context.js';
+import type { StickyHit } from '../model/sticky.js';
 import type { Scheduler } from '../schedulers/types.js';
 import { getScheduler } from '../schedulers/registry.js';
-import { IN_ERROR } from '../core/status.js';
+import { IN_ERROR } from '../model/status.js';
 import { BalancerError } from '../errors.js';
 import { log } from '../debug.js';
 import { elect, type ElectionCache } from './election.js';

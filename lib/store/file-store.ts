@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { PersistedBalancer, StateStore } from './store.js';
+import type { PersistedBalancer, StateStore } from '../model/store.js';
 import type { CodeOf } from '../errors.js';
 
 const FORMAT = 'express-proxy-balancer/state@1';

@@ -1,4 +1,4 @@
-import type { PersistedBalancer, StateStore } from './store.js';
+import type { PersistedBalancer, StateStore } from '../model/store.js';
 
 /** Keeps admin state for the life of the process (Apache without BalancerPersist). */
 export class MemoryStore implements StateStore {

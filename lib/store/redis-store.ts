@@ -3,7 +3,7 @@ import { log } from '../debug.js';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis as IoRedis, RedisOptions } from 'ioredis';
-import type { InstanceCounters, PersistedBalancer, SharedStateStore, SharedWorkerState } from './store.js';
+import type { InstanceCounters, PersistedBalancer, SharedStateStore, SharedWorkerState } from '../model/store.js';
 import { INSTANCE_RE, PREFIX_RE, keysFor, runtimeField, type Keys } from './redis/keys.js';
 import {
   adminFields,

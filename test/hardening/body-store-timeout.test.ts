@@ -4,7 +4,7 @@ import { after, afterEach, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BalancerConfig, PersistedBalancer, StateStore } from '../../lib/index.js';
 import { BalancerError, ConfigError } from '../../lib/index.js';
-import { DISABLED } from '../../lib/core/status.js';
+import { DISABLED } from '../../lib/model/status.js';
 import { FakeClock } from '../support/clock.js';
 import { request, type Reply } from '../support/http.js';
 import { startUpstreams, stopAll, type Upstream } from '../support/upstreams.js';

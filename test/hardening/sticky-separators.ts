@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../lib/config/validate.js';
-import { Balancer } from '../../lib/core/balancer.js';
-import { createContext } from '../../lib/core/context.js';
-import { selectWorker } from '../../lib/core/select.js';
-import { resolveSticky, type StickyOptions } from '../../lib/core/sticky.js';
-import { routeSetCookie } from '../../lib/core/route-cookie.js';
+import { Balancer } from '../../lib/balancer/balancer.js';
+import { createContext } from '../../lib/model/context.js';
+import { selectWorker } from '../../lib/balancer/select.js';
+import { resolveSticky, type StickyOptions } from '../../lib/model/sticky.js';
+import { routeSetCookie } from '../../lib/model/route-cookie.js';
 import { FakeClock, seededRandom } from '../support/clock.js';
 
 export const SECRET = 'route-cookie-secret-0123456789';

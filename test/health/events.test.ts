@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { format } from 'node:util';
 import createDebug from 'debug';
 import { log } from '../../lib/debug.js';
-import { IN_ERROR } from '../../lib/core/status.js';
+import { IN_ERROR } from '../../lib/model/status.js';
 import { WORKER_EVENTS } from '../../lib/health/events.js';
 import { eventList, rig } from './helpers.js';
 

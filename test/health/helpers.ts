@@ -2,12 +2,12 @@ import type { BalancerConfig, BalancerOptions, MemberOptions } from '../../lib/c
 import type { Worker } from '../../lib/core/worker.js';
 import type { WorkerEvent } from '../../lib/health/events.js';
 import { validateConfig } from '../../lib/config/validate.js';
-import { Balancer } from '../../lib/core/balancer.js';
-import { createContext } from '../../lib/core/context.js';
-import { selectWorker } from '../../lib/core/select.js';
+import { Balancer } from '../../lib/balancer/balancer.js';
+import { createContext } from '../../lib/model/context.js';
+import { selectWorker } from '../../lib/balancer/select.js';
 import { watchHealth, type BalancerHealth } from '../../lib/health/monitor.js';
 import { onWorkerEvents } from '../../lib/health/events.js';
-import { statusLetters } from '../../lib/core/status.js';
+import { statusLetters } from '../../lib/model/status.js';
 import { FakeClock, seededRandom } from '../support/clock.js';
 
 export interface Rig {

@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DISABLED, HC_FAIL } from '../../lib/core/status.js';
+import { DISABLED, HC_FAIL } from '../../lib/model/status.js';
 import { validateMember } from '../../lib/config/validate.js';
 import { rig, type Rig } from './helpers.js';
 

@@ -7,7 +7,7 @@ import {
   parseJsonWorkerEdit,
 } from '../../lib/manager/edits.js';
 import { ManagerError } from '../../lib/manager/types.js';
-import type { ChangeSet } from '../../lib/core/admin.js';
+import type { ChangeSet } from '../../lib/balancer/admin.js';
 
 const W = 'http://127.0.0.1:18011';
 

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import express from 'express';
 import { balancer, FileStore, MemoryStore, StoreError, managerRouter } from '../../lib/index.js';
 import type { BalancerConfig, StateStore } from '../../lib/index.js';
-import { applyPersisted, toPersisted } from '../../lib/core/admin.js';
+import { applyPersisted, toPersisted } from '../../lib/balancer/admin.js';
 import { listen, request } from '../support/http.js';
 import { startUpstreams, stopAll, type Upstream } from '../support/upstreams.js';
 import { postForm, traffic, type Setup } from './helpers.js';

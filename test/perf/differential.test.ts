@@ -12,13 +12,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Worker } from '../../lib/core/worker.js';
-import type { Selection } from '../../lib/core/select.js';
+import type { Selection } from '../../lib/balancer/select.js';
 import type { BalancerOptions, MemberOptions } from '../../lib/config/options.js';
-import { Balancer } from '../../lib/core/balancer.js';
+import { Balancer } from '../../lib/balancer/balancer.js';
 import { validateConfig, validateMember } from '../../lib/config/validate.js';
-import { createContext } from '../../lib/core/context.js';
-import { selectWorker } from '../../lib/core/select.js';
-import { bitOf, type StatusLetter } from '../../lib/core/status.js';
+import { createContext } from '../../lib/model/context.js';
+import { selectWorker } from '../../lib/balancer/select.js';
+import { bitOf, type StatusLetter } from '../../lib/model/status.js';
 import { registerScheduler } from '../../lib/schedulers/registry.js';
 import { rampOnStateChange, rampWorker } from '../../lib/health/slow-start.js';
 import { FakeClock, seededRandom } from '../support/clock.js';

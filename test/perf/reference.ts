@@ -6,15 +6,15 @@
  * Nothing here caches anything; test/perf/differential.test.ts runs it side by side with the
  * shipped code and requires identical picks and identical counters after every event.
  */
-import type { Balancer } from '../../lib/core/balancer.js';
+import type { Balancer } from '../../lib/balancer/balancer.js';
 import type { Worker } from '../../lib/core/worker.js';
-import type { RequestContext } from '../../lib/core/context.js';
-import type { StickyHit } from '../../lib/core/sticky.js';
-import type { Selection } from '../../lib/core/select.js';
+import type { RequestContext } from '../../lib/model/context.js';
+import type { StickyHit } from '../../lib/model/sticky.js';
+import type { Selection } from '../../lib/balancer/select.js';
 import type { Ramp } from '../../lib/core/ramp.js';
 import { defineScheduler } from '../../lib/schedulers/types.js';
 import { refreshRamp } from '../../lib/core/ramp.js';
-import { IN_ERROR } from '../../lib/core/status.js';
+import { IN_ERROR } from '../../lib/model/status.js';
 
 export const refByrequests = defineScheduler(() => ({
   pick(candidates) {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { request, type Reply } from '../support/http.js';
 import { startUpstreams, stopAll, type Upstream } from '../support/upstreams.js';
-import { HC_FAIL, DISABLED, STOPPED } from '../../lib/core/status.js';
+import { HC_FAIL, DISABLED, STOPPED } from '../../lib/model/status.js';
 import { encodeName } from '../../lib/store/redis/keys.js';
 import { RedisServer, redisSkip } from './redis-server.js';
 import { Instance, until, type InstanceConfig, type InstanceState } from './instances.js';

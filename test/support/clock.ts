@@ -1,4 +1,4 @@
-import type { Clock } from '../../lib/core/clock.js';
+import type { Clock } from '../../lib/model/clock.js';
 
 /** A clock that only moves when told to; timers fire in order as time passes. */
 export class FakeClock implements Clock {

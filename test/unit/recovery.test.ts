@@ -1,11 +1,11 @@
 /**
- * Error state and recovery (lib/core/balancer.ts): markError, retryWorker (Apache's
+ * Error state and recovery (lib/balancer/balancer.ts): markError, retryWorker (Apache's
  * ap_proxy_retry_worker), forceRecovery (force_recovery) and the statechange events, driven by
  * the FakeClock. apache.md §1.2 (forcerecovery), §1.3 (retry), §4 (recovery).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DISABLED, IGNORE_ERRORS, IN_ERROR } from '../../lib/core/status.js';
+import { DISABLED, IGNORE_ERRORS, IN_ERROR } from '../../lib/model/status.js';
 import { harness, plain, type BalancerDef, type MemberDef } from './helpers/harness.js';
 
 const T0 = 1_000_000; // FakeClock's start

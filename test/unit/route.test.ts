@@ -1,15 +1,15 @@
 /**
  * Route → worker (lib/core/route-worker.ts, Apache's find_route_worker) and one selection
- * (lib/core/select.ts, proxy_balancer_pre_request): regular workers before standbys, retry on the
+ * (lib/balancer/select.ts, proxy_balancer_pre_request): regular workers before standbys, retry on the
  * way, redirect chains and loops, nofailover, sticky lbstatus accounting and routeChanged
  * (BALANCER_ROUTE_CHANGED). apache.md §3 steps 5-8; oracle sticky-* recordings.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { findRouteWorker, routeHasOwner } from '../../lib/select/route.js';
-import { resolveSticky } from '../../lib/core/sticky.js';
+import { resolveSticky } from '../../lib/model/sticky.js';
 import { validateMember } from '../../lib/config/validate.js';
-import { bitOf } from '../../lib/core/status.js';
+import { bitOf } from '../../lib/model/status.js';
 import { harness, idOf, type BalancerDef, type MemberDef, runTable } from './helpers/harness.js';
 
 const STICKY: BalancerDef = { stickysession: 'JSESSIONID' };

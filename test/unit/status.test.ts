@@ -1,5 +1,5 @@
 /**
- * The status table (lib/core/status.ts): letters ↔ bits ↔ the words Apache's balancer-manager
+ * The status table (lib/model/status.ts): letters ↔ bits ↔ the words Apache's balancer-manager
  * shows (proxy_wstat_tbl order; oracle manager snapshots: "Init Ok", "Init Err", "Init Dis",
  * "Init Stby Ok", "Init HcFl").
  */
@@ -20,7 +20,7 @@ import {
   isUsableStatus,
   statusLetters,
   statusWords,
-} from '../../lib/core/status.js';
+} from '../../lib/model/status.js';
 
 describe('status: the flag table', () => {
   const table: [letter: string, bit: number, word: string, usable: boolean][] = [

@@ -1,5 +1,5 @@
 /**
- * The sticky route resolver (lib/core/sticky.ts resolveSticky): where the session value is found
+ * The sticky route resolver (lib/model/sticky.ts resolveSticky): where the session value is found
  * and how the route is cut from it. apache.md §3 steps 2-4 and the oracle's sticky-cookie,
  * sticky-path-param, sticky-two-names and sticky-scolonpathdelim recordings. Options are built
  * through validateConfig, so "A|B", separators and scolonpathdelim are parsed as users write them.
@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../lib/config/validate.js';
-import { resolveSticky, type StickyHit, type StickyOptions } from '../../lib/core/sticky.js';
+import { resolveSticky, type StickyHit, type StickyOptions } from '../../lib/model/sticky.js';
 
 function options(
   stickysession: string | undefined,

@@ -8,9 +8,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../lib/config/validate.js';
 import type { BalancerSpec, MemberSpec } from '../../lib/config/spec.js';
-import { Balancer } from '../../lib/core/balancer.js';
+import { Balancer } from '../../lib/balancer/balancer.js';
 import { ConfigError, BalancerError } from '../../lib/errors.js';
-import { DISABLED, HOT_STANDBY, IN_ERROR, STOPPED, IGNORE_ERRORS, HOT_SPARE, DRAIN } from '../../lib/core/status.js';
+import { DISABLED, HOT_STANDBY, IN_ERROR, STOPPED, IGNORE_ERRORS, HOT_SPARE, DRAIN } from '../../lib/model/status.js';
 import { FakeClock, seededRandom } from '../support/clock.js';
 
 type Obj = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import type { InstanceCounters, PersistedBalancer, PersistedWorker, SharedWorkerState } from '../store.js';
+import type { InstanceCounters, PersistedBalancer, PersistedWorker, SharedWorkerState } from '../../model/store.js';
 import { SETTINGS_FIELD, addedField, decodeName, workerField } from './keys.js';
 
 /**

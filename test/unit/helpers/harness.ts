@@ -13,7 +13,7 @@
  *   xfer*N OUT IN       balanced selection; the exchange moved OUT bytes out and IN bytes in
  *   route R, route*N R  selection with the sticky route R
  *   error X             X goes into error state (markError)
- *   +F X, -F X          sets / clears status flag F (a letter of core/status.ts) on X
+ *   +F X, -F X          sets / clears status flag F (a letter of model/status.ts) on X
  *   advance MS          moves the fake clock
  *   reset               the scheduler's reset() over every worker
  *   |                   appends "|" to the sequence (readability only)
@@ -22,15 +22,15 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BalancerOptions, MemberOptions } from '../../../lib/config/options.js';
 import type { Worker } from '../../../lib/core/worker.js';
-import type { WorkerStateEvent } from '../../../lib/core/balancer.js';
-import type { RequestContext } from '../../../lib/core/context.js';
-import type { StickyHit } from '../../../lib/core/sticky.js';
-import type { Selection } from '../../../lib/core/select.js';
+import type { WorkerStateEvent } from '../../../lib/balancer/balancer.js';
+import type { RequestContext } from '../../../lib/model/context.js';
+import type { StickyHit } from '../../../lib/model/sticky.js';
+import type { Selection } from '../../../lib/balancer/select.js';
 import { validateConfig } from '../../../lib/config/validate.js';
-import { Balancer } from '../../../lib/core/balancer.js';
-import { createContext } from '../../../lib/core/context.js';
-import { selectWorker } from '../../../lib/core/select.js';
-import { bitOf, isStatusLetter } from '../../../lib/core/status.js';
+import { Balancer } from '../../../lib/balancer/balancer.js';
+import { createContext } from '../../../lib/model/context.js';
+import { selectWorker } from '../../../lib/balancer/select.js';
+import { bitOf, isStatusLetter } from '../../../lib/model/status.js';
 import { FakeClock, seededRandom } from '../../support/clock.js';
 
 export type MemberDef = string | (Omit<MemberOptions, 'url'> & { id: string });

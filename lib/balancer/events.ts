@@ -1,5 +1,5 @@
 import type { Balancer } from './balancer.js';
-import type { Worker } from './worker.js';
+import type { Worker } from '../core/worker.js';
 import { log } from '../debug.js';
 
 /**

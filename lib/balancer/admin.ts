@@ -1,11 +1,11 @@
 import type { Balancer } from './balancer.js';
-import type { Worker } from './worker.js';
+import type { Worker } from '../core/worker.js';
 import type { MemberSpec, StickyNames } from '../config/spec.js';
-import type { PersistedBalancer, PersistedWorker } from './store.js';
+import type { PersistedBalancer, PersistedWorker } from '../model/store.js';
 import { validateMember } from '../config/validate.js';
 import { ConfigError } from '../errors.js';
 import { hasScheduler } from '../schedulers/registry.js';
-import { bitOf, statusLetters } from './status.js';
+import { bitOf, statusLetters } from '../model/status.js';
 import { log } from '../debug.js';
 
 /** Status flags an administrator may set (E is health state and only the retry timer clears it). */

@@ -1,6 +1,6 @@
 import type { Balancer } from './balancer.js';
-import type { Clock } from './clock.js';
-import type { StateStore } from './store.js';
+import type { Clock } from '../model/clock.js';
+import type { StateStore } from '../model/store.js';
 import { applyPersisted } from './admin.js';
 import { log } from '../debug.js';
 

@@ -1,7 +1,7 @@
 import type { Balancer } from './balancer.js';
-import type { Worker } from './worker.js';
-import type { RequestContext } from './context.js';
-import type { StickyHit } from './sticky.js';
+import type { Worker } from '../core/worker.js';
+import type { RequestContext } from '../model/context.js';
+import type { StickyHit } from '../model/sticky.js';
 import type { Selection } from '../select/selector.js';
 
 export type { Selection } from '../select/selector.js';
