@@ -7,6 +7,8 @@ import { ConfigError } from '../errors.js';
 import { hasScheduler } from '../schedulers/registry.js';
 import { bitOf, statusLetters } from '../model/status.js';
 import { log } from '../debug.js';
+import type { HealthCheckSpec } from '../config/health-spec.js';
+import { editedHealthCheck, persistedHealth, sameHealthCheck, type HealthEdit } from './health-edit.js';
 
 /** Status flags an administrator may set (E is health state and only the retry timer clears it). */
 export const ADMIN_LETTERS = ['I', 'N', 'D', 'H', 'R', 'S', 'C'] as const;
@@ -21,6 +23,8 @@ export interface WorkerEdit {
   route?: string;
   redirect?: string;
   flags?: Partial<Record<AdminLetter, boolean>>;
+  /** Active health check settings to change (the others are kept). */
+  health?: HealthEdit;
 }
 
 export interface BalancerEdit {
@@ -90,6 +94,8 @@ export function stickyString(s: StickyNames | undefined | null): string | null {
 interface Prepared {
   worker: Worker | undefined;
   member: MemberSpec | undefined;
+  /** The worker's check after the edit, when the edit changes it. */
+  health?: { spec: HealthCheckSpec | undefined };
 }
 
 /** Checks everything that depends on the balancer's current state, before anything changes. */
@@ -104,7 +110,23 @@ function prepare(b: Balancer, cs: ChangeSet): Prepared {
   if (lbm !== undefined && !hasScheduler(lbm)) {
     throw new AdminError('invalid', 'lbmethod', `${lbm} is not a registered scheduler`);
   }
-  return { worker, member: cs.addWorker === undefined ? undefined : prepareMember(b, cs.addWorker) };
+  const p: Prepared = { worker, member: cs.addWorker === undefined ? undefined : prepareMember(b, cs.addWorker) };
+  const he = cs.workerEdit?.health;
+  if (he && worker) {
+    const spec = prepareHealth(worker, he);
+    if (!sameHealthCheck(spec, worker.health)) p.health = { spec };
+  }
+  return p;
+}
+
+function prepareHealth(w: Worker, edit: HealthEdit): HealthCheckSpec | undefined {
+  try {
+    return editedHealthCheck(w, edit);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const key = err.field.replace(/^worker\./, '');
+    throw new AdminError('invalid', key, `${key}: ${err.message.slice(err.field.length + 2)}`);
+  }
 }
 
 function prepareMember(b: Balancer, url: string): MemberSpec {
@@ -134,6 +156,10 @@ export function applyChangeSet(b: Balancer, cs: ChangeSet): AppliedChange {
   const before = describe(b, cs, p.worker);
   if (cs.balancerEdit) applyBalancerEdit(b, cs.balancerEdit);
   if (cs.workerEdit && p.worker) applyWorkerEdit(b, p.worker, cs.workerEdit);
+  if (p.health && p.worker) {
+    b.setHealthCheck(p.worker, p.health.spec, 'changed by the manager');
+    healthEdited(b).add(p.worker.name);
+  }
   if (p.member && cs.addWorker !== undefined) {
     b.addWorker(p.member);
     addedUrls(b).push(cs.addWorker);
@@ -181,6 +207,7 @@ function describe(b: Balancer, cs: ChangeSet, w: Worker | undefined): Record<str
     if (we.route !== undefined) out.route = w.route;
     if (we.redirect !== undefined) out.redirect = w.redirect;
     if (we.flags) out.status = statusLetters(w.status);
+    if (we.health) out.health = persistedHealth(w.health, w.basePath);
   }
   if (cs.addWorker !== undefined) out.workers = b.workers.map((x) => x.name);
   return out;
@@ -190,6 +217,14 @@ function describe(b: Balancer, cs: ChangeSet, w: Worker | undefined): Record<str
 
 const added = new WeakMap<Balancer, string[]>();
 const versions = new WeakMap<Balancer, number>();
+/** Workers whose check the manager changed: only theirs is stored, so a config change still reaches the others. */
+const healthEdits = new WeakMap<Balancer, Set<string>>();
+
+function healthEdited(b: Balancer): Set<string> {
+  let set = healthEdits.get(b);
+  if (!set) healthEdits.set(b, (set = new Set()));
+  return set;
+}
 
 function addedUrls(b: Balancer): string[] {
   let list = added.get(b);
@@ -212,6 +247,7 @@ export function toPersisted(b: Balancer): PersistedBalancer {
     route: w.route,
     redirect: w.redirect,
     status: adminLetters(w),
+    ...(healthEdited(b).has(w.name) ? { health: persistedHealth(w.health, w.basePath) } : {}),
   }));
   const state: PersistedBalancer = {
     version,
@@ -269,6 +305,20 @@ function restoreWorker(b: Balancer, w: Worker, pw: PersistedWorker): void {
     const want = pw.status;
     for (const l of PERSISTED_LETTERS) b.setFlag(w, bitOf(l), want.includes(l), 'restored from the state store');
   }
+  if (pw.health !== undefined) restoreHealth(b, w, pw.health);
+}
+
+/** A stored check is validated like config: one that does not validate (a damaged store) is skipped. */
+function restoreHealth(b: Balancer, w: Worker, stored: HealthEdit): void {
+  let spec: HealthCheckSpec | undefined;
+  try {
+    spec = editedHealthCheck(w, stored);
+  } catch (err) {
+    log.config('%s: stored health check of %s not applied: %s', b.id, w.name, (err as Error).message);
+    return;
+  }
+  healthEdited(b).add(w.name);
+  if (!sameHealthCheck(spec, w.health)) b.setHealthCheck(w, spec, 'restored from the state store');
 }
 
 function parseStoredSticky(s: string | null): StickyNames | undefined {

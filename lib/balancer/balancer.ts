@@ -5,7 +5,7 @@ import type { BalancerSpec, MemberSpec, StickyNames } from '../config/spec.js';
 import type { RouteCookieSpec } from '../model/route-cookie.js';
 import type { Clock, RandomSource } from '../model/clock.js';
 import type { Scheduler } from '../schedulers/types.js';
-import type { SlowStartSpec } from '../config/health-spec.js';
+import type { HealthCheckSpec, SlowStartSpec } from '../config/health-spec.js';
 import type { Outcome } from '../model/outcome.js';
 import type { WorkerEvents } from './events.js';
 import type { OutlierSpec } from '../config/health-spec.js';
@@ -234,6 +234,12 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     w.rampFactor = rampFactor(w.ramp, now);
     // A credit frozen while the worker was out would otherwise buy it a burst of picks on return.
     if (this.lbstatus(w) > 0) this.setLbstatus(w, 0);
+  }
+
+  /** Replaces the worker's active check (undefined: none); health handling restarts its checker. */
+  setHealthCheck(w: Worker, spec: HealthCheckSpec | undefined, reason: string): void {
+    w.health = spec;
+    emitWorkerEvent(this, 'health-check-changed', w, reason);
   }
 
   /** Adds a worker at run time within growth; it starts disabled, as in Apache. */

@@ -14,6 +14,7 @@ export const WORKER_EVENTS = [
   'worker-ejected',
   'worker-drained',
   'worker-added',
+  'health-check-changed',
 ] as const;
 export type WorkerEventName = (typeof WORKER_EVENTS)[number];
 

@@ -22,6 +22,9 @@ export const HEALTH_MEMBER_KEYS = [
   'hcbeforetraffic',
 ] as const;
 
+/** The health-check options of a member. */
+export type HealthOptions = Pick<MemberOptions, (typeof HEALTH_MEMBER_KEYS)[number]>;
+
 const DEFAULT_EXPECT: ReadonlySet<number> = new Set(range(200, 399));
 const HTTP_WITH_URI = new Set<HcMethod>(['HEAD', 'GET', 'HEAD11', 'GET11']);
 
@@ -83,8 +86,8 @@ function parseBody(field: string, value: unknown): string | RegExp {
 
 function refuseFor(
   path: string,
-  m: MemberOptions,
-  key: keyof MemberOptions,
+  m: HealthOptions,
+  key: keyof HealthOptions,
   method: HcMethod,
   allowed: Set<HcMethod>,
 ): void {
@@ -98,7 +101,7 @@ function refuseFor(
 }
 
 /** The member's active check, or undefined for hcmethod NONE (the default, as in Apache). */
-export function validateHealthCheck(path: string, m: MemberOptions, basePath: string): HealthCheckSpec | undefined {
+export function validateHealthCheck(path: string, m: HealthOptions, basePath: string): HealthCheckSpec | undefined {
   const method = m.hcmethod === undefined ? 'NONE' : parseMethod(`${path}.hcmethod`, m.hcmethod);
   if (method === 'NONE') {
     const stray = HEALTH_MEMBER_KEYS.find((k) => k !== 'hcmethod' && m[k] !== undefined);
@@ -219,4 +222,42 @@ export function balancerHealth(
   const outlier = pick(validateOutlier(`${path}.outlier`, b.outlier), global.outlier);
   const slowstart = pick(validateSlowStart(`${path}.slowstart`, b.slowstart), global.slowstart);
   return { ...(outlier && { outlier }), ...(slowstart && { slowstart }) };
+}
+
+/** A status set as the shortest text parseStatusSet reads back: "200-399", "200,204". */
+export function statusSetText(set: ReadonlySet<number>): string {
+  const sorted = [...set].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(j === i ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/** A check's settings back in option form (hcinterval in ms), so an edit can change one and re-validate all. */
+export function healthCheckOptions(spec: HealthCheckSpec, basePath: string): HealthOptions {
+  const out: HealthOptions = {
+    hcmethod: spec.method,
+    hcinterval: spec.intervalMs,
+    hcpasses: spec.passes,
+    hcfails: spec.fails,
+    hctimeout: spec.timeoutMs,
+    hcbeforetraffic: spec.beforeTraffic,
+  };
+  if (HTTP_WITH_URI.has(spec.method)) out.hcuri = spec.uri.slice(basePath.length);
+  if (spec.method !== 'TCP') out.hcexpect = statusSetText(spec.expect);
+  if (spec.body !== undefined) out.hcbody = spec.body;
+  return out;
+}
+
+/** Whether an option applies to a check method (hcuri to HTTP checks with a target, hcbody to GET, hcexpect to all but TCP). */
+export function appliesTo(key: (typeof HEALTH_MEMBER_KEYS)[number], method: HcMethod): boolean {
+  if (method === 'NONE') return key === 'hcmethod';
+  if (key === 'hcuri') return HTTP_WITH_URI.has(method);
+  if (key === 'hcbody') return method === 'GET' || method === 'GET11';
+  if (key === 'hcexpect') return method !== 'TCP';
+  return true;
 }

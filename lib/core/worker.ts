@@ -32,8 +32,8 @@ export class Worker {
   readonly max: number;
   readonly maxupgrades: number;
   readonly tls: WorkerTlsOptions | undefined;
-  /** Active health check settings (undefined: not checked). */
-  readonly health: HealthCheckSpec | undefined;
+  /** Active health check settings (undefined: not checked). Change it through Balancer.setHealthCheck. */
+  health: HealthCheckSpec | undefined;
 
   redirect: string;
   retryMs: number;

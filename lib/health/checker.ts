@@ -24,6 +24,8 @@ export class HealthChecker {
   /** Checks run so far. */
   checks = 0;
   lastResult: CheckResult | undefined;
+  /** Clock time the last check ended (0 = none yet). */
+  lastTime = 0;
   #timer: unknown;
   #running: Promise<CheckResult | undefined> | undefined;
   #abort: AbortController | undefined;
@@ -84,6 +86,7 @@ export class HealthChecker {
     if (this.#stopped) return result;
     this.checks++;
     this.lastResult = result;
+    this.lastTime = this.balancer.clock.now();
     log.health(
       '%s %s check %s: %s',
       this.balancer.id,

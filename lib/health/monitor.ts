@@ -2,6 +2,7 @@ import type { Balancer, WorkerStateEvent } from '../balancer/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { WorkerEvent } from './events.js';
 import { HealthChecker } from './checker.js';
+import { HC_FAIL } from '../model/status.js';
 import { OutlierDetector } from './outlier.js';
 import { translateStateChange } from './events.js';
 import { rampOnStateChange, rampWorker } from './slow-start.js';
@@ -15,7 +16,8 @@ export class BalancerHealth {
   readonly balancer: Balancer;
   readonly outlier: OutlierDetector;
   readonly #checkers = new Map<Worker, HealthChecker>();
-  readonly #initial: Promise<unknown>[] = [];
+  /** Each worker's first check, for ready(): one entry per worker, however often its check is changed. */
+  readonly #initial = new Map<Worker, Promise<unknown>>();
   #stopped = false;
 
   constructor(balancer: Balancer) {
@@ -25,6 +27,7 @@ export class BalancerHealth {
     // Only with outlier detection: without 'attempt' listeners release() skips building the event.
     if (balancer.outlier) balancer.on('attempt', this.outlier.onAttempt);
     balancer.on('worker-added', this.#onAdded);
+    balancer.on('health-check-changed', this.#onCheckChanged);
     for (const w of balancer.workers) this.#watch(w);
   }
 
@@ -35,7 +38,7 @@ export class BalancerHealth {
 
   /** Settles when every hcbeforetraffic worker's first check has ended. */
   async ready(): Promise<void> {
-    await Promise.all(this.#initial);
+    await Promise.all(this.#initial.values());
   }
 
   stop(): void {
@@ -45,6 +48,7 @@ export class BalancerHealth {
     this.balancer.off('statechange', this.#onStateChange);
     this.balancer.off('attempt', this.outlier.onAttempt);
     this.balancer.off('worker-added', this.#onAdded);
+    this.balancer.off('health-check-changed', this.#onCheckChanged);
     for (const c of this.#checkers.values()) c.stop();
   }
 
@@ -57,12 +61,25 @@ export class BalancerHealth {
     if (!w.health || this.#checkers.has(w)) return;
     const checker = new HealthChecker(this.balancer, w, w.health);
     this.#checkers.set(w, checker);
-    this.#initial.push(checker.start());
+    this.#initial.set(w, checker.start());
   }
 
   readonly #onStateChange = (e: WorkerStateEvent): void => {
     translateStateChange(this.balancer, e);
     rampOnStateChange(this.balancer, e);
+  };
+
+  /**
+   * A new check starts afresh (counts at zero). A worker whose checks are turned off leaves C: with no
+   * check left to clear it, it would stay out for good.
+   */
+  readonly #onCheckChanged = (e: WorkerEvent): void => {
+    if (this.#stopped) return;
+    this.#checkers.get(e.worker)?.stop();
+    this.#checkers.delete(e.worker);
+    if (!e.worker.health && e.worker.has(HC_FAIL))
+      this.balancer.setFlag(e.worker, HC_FAIL, false, 'health checks turned off');
+    this.#watch(e.worker);
   };
 
   readonly #onAdded = (e: WorkerEvent): void => {

@@ -6,6 +6,7 @@ import { hasScheduler, listSchedulers } from '../schedulers/registry.js';
 import { ConfigError } from '../errors.js';
 import { ManagerError } from './types.js';
 import type { Fields } from './body.js';
+import { HEALTH_EDIT_KEYS, type HealthEdit } from '../balancer/health-edit.js';
 
 /** A parsed request for change: the change set plus the nonce it claims. */
 export interface ParsedChange {
@@ -93,7 +94,23 @@ export function sticky(v: unknown, field: string): StickyNames | null {
 
 // ---------------------------------------------------------------- Apache's form fields
 
-const WORKER_FIELDS = new Set(['w_lf', 'w_ls', 'w_wr', 'w_rr', ...ADMIN_LETTERS.map((l) => `w_status_${l}`)]);
+/** Apache 2.4's health-check fields and the option each one sets. */
+const HC_FORM_FIELDS = {
+  w_hm: 'hcmethod',
+  w_hi: 'hcinterval',
+  w_hp: 'hcpasses',
+  w_hf: 'hcfails',
+  w_hu: 'hcuri',
+  w_he: 'hcexpect',
+} as const satisfies Record<string, keyof HealthEdit>;
+const WORKER_FIELDS = new Set([
+  'w_lf',
+  'w_ls',
+  'w_wr',
+  'w_rr',
+  ...ADMIN_LETTERS.map((l) => `w_status_${l}`),
+  ...Object.keys(HC_FORM_FIELDS),
+]);
 const BALANCER_FIELDS = new Set(['b_lbm', 'b_tmo', 'b_max', 'b_sforce', 'b_ss', 'b_nwrkr', 'b_wyes']);
 const SELECTORS = new Set(['b', 'w', 'nonce']);
 
@@ -116,7 +133,30 @@ function formWorkerEdit(f: Fields): WorkerEdit | undefined {
     if (v !== undefined) flags[l] = onOff01(v, `w_status_${l}`);
   }
   if (Object.keys(flags).length > 0) e.flags = flags;
+  const health = formHealthEdit(f);
+  if (health) e.health = health;
   return Object.keys(e).length > 0 ? e : undefined;
+}
+
+/** The page posts every field; an empty one changes nothing. */
+function formHealthEdit(f: Fields): HealthEdit | undefined {
+  const e: HealthEdit = {};
+  for (const [field, key] of Object.entries(HC_FORM_FIELDS)) {
+    const v = f[field];
+    if (v === undefined || text(v, field).trim() === '') continue;
+    Object.assign(e, { [key]: healthValue(key, v, field) });
+  }
+  return Object.keys(e).length > 0 ? e : undefined;
+}
+
+/** One health-check value, checked for its form here; the check as a whole is validated like config. */
+function healthValue(key: keyof HealthEdit, v: unknown, field: string): string | number {
+  if (key === 'hcpasses' || key === 'hcfails') return integer(v, field, 1, 1000);
+  const s = text(v, field).trim();
+  if (s.length > 200) throw invalid(field, 'is longer than 200 characters');
+  // Apache reads the manager's interval in milliseconds when it has no unit.
+  if (key === 'hcinterval' && /^\d+$/.test(s)) return Number(s);
+  return s;
 }
 
 function formBalancerEdit(f: Fields): BalancerEdit | undefined {
@@ -183,15 +223,20 @@ function nonEmpty<T extends object>(e: T, what: string): T {
   return e;
 }
 
-/** PATCH …/workers/:worker body: loadfactor, lbset, route, redirect, flags. */
+/** PATCH …/workers/:worker body: loadfactor, lbset, route, redirect, flags, and the hc* options. */
 export function parseJsonWorkerEdit(f: Fields): WorkerEdit {
-  checkKeys(f, ['loadfactor', 'lbset', 'route', 'redirect', 'flags']);
+  checkKeys(f, ['loadfactor', 'lbset', 'route', 'redirect', 'flags', ...HEALTH_EDIT_KEYS]);
   const e: WorkerEdit = {};
   if (f.loadfactor !== undefined) e.lbfactor = loadfactor(f.loadfactor, 'loadfactor');
   if (f.lbset !== undefined) e.lbset = integer(f.lbset, 'lbset', 0, 99);
   if (f.route !== undefined) e.route = token(f.route, 'route');
   if (f.redirect !== undefined) e.redirect = token(f.redirect, 'redirect');
   if (f.flags !== undefined) e.flags = jsonFlags(f.flags);
+  const health: HealthEdit = {};
+  for (const key of HEALTH_EDIT_KEYS) {
+    if (f[key] !== undefined) Object.assign(health, { [key]: healthValue(key, f[key], key) });
+  }
+  if (Object.keys(health).length > 0) e.health = health;
   return nonEmpty(e, 'body');
 }
 

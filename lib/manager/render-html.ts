@@ -2,6 +2,7 @@ import type { BalancerSnapshot, ManagerSnapshot, WorkerSnapshot } from './types.
 import type { Fields } from './body.js';
 import { escapeHtml as h } from './escape.js';
 import { humanSize, seconds } from './format.js';
+import { HC_METHODS } from '../config/health-spec.js';
 
 /** What the page shows besides the snapshot. Every value here is escaped on output. */
 export interface PageContext {
@@ -170,6 +171,13 @@ const WORKER_HEADS = [
   'From',
   'Errors',
   'Last error',
+  'HC Method',
+  'HC Interval',
+  'Passes',
+  'Fails',
+  'HC uri',
+  'HC Expect',
+  'Last check',
 ];
 
 function workersTable(snap: ManagerSnapshot, b: BalancerSnapshot, selected: WorkerSnapshot | undefined): string {
@@ -191,7 +199,21 @@ function workerRow(snap: ManagerSnapshot, b: BalancerSnapshot, w: WorkerSnapshot
     w.loadfactor.toFixed(2),
   )}${num(w.lbset)}<td>${statusBadge(w)}</td>${num(w.elected)}${num(w.busy)}${num(w.lbstatus)}${bytes(w.transferred)}${bytes(
     w.read,
-  )}${num(w.errors)}<td>${h(w.lastError ?? '')}</td></tr>`;
+  )}${num(w.errors)}<td>${h(w.lastError ?? '')}</td>${healthCells(w)}</tr>`;
+}
+
+/** Apache's HC columns; "n (count)" is the setting and how far the current run has got. */
+function healthCells(w: WorkerSnapshot): string {
+  const c = w.healthCheck;
+  if (!c) return `<td>NONE</td>${'<td></td>'.repeat(6)}`;
+  const last = c.last
+    ? `${c.last.ok ? 'passed' : 'failed'}: ${c.last.reason}${c.last.time ? ` (${c.last.time})` : ''}`
+    : '';
+  return `<td>${h(c.method)}</td><td class="num">${h(`${c.intervalMs} ms`)}</td><td class="num">${h(
+    `${c.passes} (${c.passCount})`,
+  )}</td><td class="num">${h(`${c.fails} (${c.failCount})`)}</td><td>${h(c.uri ?? '')}</td><td>${h(
+    c.expect ?? '',
+  )}</td><td>${h(last)}</td>`;
 }
 
 /** With a shared store: each instance's counters per worker (the workers table shows their sums). */
@@ -250,9 +272,27 @@ ${input(ctx, 'w_ls', String(w.lbset), 'LB Set (0\u201399)', ' inputmode="numeric
 ${input(ctx, 'w_wr', w.route, 'Route')}
 ${input(ctx, 'w_rr', w.redirect, 'Route Redirect')}</div>
 <h3>Status</h3><div class="flags">${flags}</div>
+${healthForm(w, ctx)}
 ${hidden('w', w.name)}${hidden('b', b.name)}${hidden('nonce', b.nonce ?? '')}
 <button type="submit">Submit</button></fieldset></form>
 `;
+}
+
+/** Apache's w_hm … w_he. Empty boxes change nothing; NONE turns the check off. */
+function healthForm(w: WorkerSnapshot, ctx: PageContext): string {
+  const c = w.healthCheck;
+  const method = value(ctx, 'w_hm', c?.method ?? 'NONE');
+  const options = HC_METHODS.map((m) => `<option value="${m}"${m === method ? ' selected' : ''}>${m}</option>`).join(
+    '',
+  );
+  // hcuri is relative to the worker's base path, the column shows the whole target.
+  const uri = c?.uri == null ? '' : c.uri.slice(new URL(w.name).pathname.replace(/\/+$/, '').length);
+  return `<h3>Health check</h3><div class="grid"><label class="k" for="w_hm">HC Method</label><select name="w_hm" id="w_hm">${options}</select>
+${input(ctx, 'w_hi', c ? String(c.intervalMs) : '', 'HC Interval (ms, or "30s")', ' inputmode="numeric"')}
+${input(ctx, 'w_hp', c ? String(c.passes) : '', 'HC Passes', ' inputmode="numeric"')}
+${input(ctx, 'w_hf', c ? String(c.fails) : '', 'HC Fails', ' inputmode="numeric"')}
+${input(ctx, 'w_hu', uri, 'HC uri', ' placeholder="/health"')}
+${input(ctx, 'w_he', c?.expect ?? '', 'HC Expect (statuses)', ' placeholder="200-399"')}</div>`;
 }
 
 function balancerForm(snap: ManagerSnapshot, b: BalancerSnapshot, ctx: PageContext): string {

@@ -137,7 +137,17 @@ const ADMIN_CODE = {
   'not-found': 'ERR_MANAGER_NOT_FOUND',
   conflict: 'ERR_MANAGER_CONFLICT',
 } as const;
-const FORM_FIELD: Record<string, string> = { worker: 'w', addWorker: 'b_nwrkr', lbmethod: 'b_lbm' };
+const FORM_FIELD: Record<string, string> = {
+  worker: 'w',
+  addWorker: 'b_nwrkr',
+  lbmethod: 'b_lbm',
+  hcmethod: 'w_hm',
+  hcinterval: 'w_hi',
+  hcpasses: 'w_hp',
+  hcfails: 'w_hf',
+  hcuri: 'w_hu',
+  hcexpect: 'w_he',
+};
 const JSON_FIELD: Record<string, string> = { worker: 'worker', addWorker: 'url' };
 
 /** Any refusal as a ManagerError, field names in the vocabulary of the request (form or JSON). */

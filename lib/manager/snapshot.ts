@@ -1,7 +1,9 @@
 import type { Balancer } from '../balancer/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { StateStore } from '../model/store.js';
-import type { BalancerSnapshot, ManagerSnapshot, WorkerSnapshot } from './types.js';
+import type { BalancerSnapshot, HealthCheckSnapshot, ManagerSnapshot, WorkerSnapshot } from './types.js';
+import { appliesTo, statusSetText } from '../config/health.js';
+import { healthOf } from '../health/monitor.js';
 import { FLAGS, statusLetters, statusWords, HC_FAIL, IN_ERROR } from '../model/status.js';
 import { stickyString } from '../balancer/admin.js';
 import { listSchedulers } from '../schedulers/registry.js';
@@ -94,7 +96,26 @@ export function workerSnapshot(b: Balancer, w: Worker): WorkerSnapshot {
     timeoutMs: w.timeoutMs,
     connectTimeoutMs: w.connectTimeoutMs,
     max: w.max,
+    healthCheck: healthCheckSnapshot(b, w),
     ...(rows ? { instances: rows } : {}),
+  };
+}
+
+function healthCheckSnapshot(b: Balancer, w: Worker): HealthCheckSnapshot | null {
+  const spec = w.health;
+  if (!spec) return null;
+  const checker = healthOf(b)?.checker(w);
+  const result = checker?.lastResult;
+  return {
+    method: spec.method,
+    intervalMs: spec.intervalMs,
+    passes: spec.passes,
+    passCount: checker?.counts.passes ?? 0,
+    fails: spec.fails,
+    failCount: checker?.counts.fails ?? 0,
+    uri: appliesTo('hcuri', spec.method) ? spec.uri : null,
+    expect: appliesTo('hcexpect', spec.method) ? statusSetText(spec.expect) : null,
+    last: checker && result ? { ok: result.ok, reason: result.reason, time: isoTime(checker.lastTime) } : null,
   };
 }
 

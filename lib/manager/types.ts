@@ -42,8 +42,28 @@ export interface WorkerSnapshot {
   timeoutMs: number;
   connectTimeoutMs: number;
   max: number;
+  /** The active health check (Apache's HC columns), or null when the worker has none. */
+  healthCheck: HealthCheckSnapshot | null;
   /** With a shared store: each instance's counters (elected, transferred and read above are their sums). */
   instances?: InstanceRow[];
+}
+
+export interface HealthCheckSnapshot {
+  /** hcmethod: TCP, OPTIONS, HEAD, GET, OPTIONS11, HEAD11 or GET11. */
+  method: string;
+  intervalMs: number;
+  /** Checks in a row that clear C, and how many passed in a row so far. */
+  passes: number;
+  passCount: number;
+  /** Checks in a row that set C, and how many failed in a row so far. */
+  fails: number;
+  failCount: number;
+  /** Request target of HEAD/GET checks, base path included; null for the others. */
+  uri: string | null;
+  /** Statuses that pass ("200-399"); null for TCP. */
+  expect: string | null;
+  /** The last check: passed or not, why, when (ISO 8601); null before the first. */
+  last: { ok: boolean; reason: string; time: string | null } | null;
 }
 
 export interface BalancerSnapshot {

@@ -11,6 +11,17 @@ export interface PersistedWorker {
   redirect?: string;
   /** Admin status letters (D S I H R N). */
   status?: string;
+  /** The active check as the manager last set it (option names; hcinterval in ms). */
+  health?: PersistedHealthCheck;
+}
+
+export interface PersistedHealthCheck {
+  hcmethod?: string;
+  hcinterval?: number | string;
+  hcpasses?: number;
+  hcfails?: number;
+  hcuri?: string;
+  hcexpect?: string;
 }
 
 export interface PersistedBalancer {
@@ -83,4 +94,22 @@ export interface SharedStateStore extends StateStore {
 export function isSharedStore(store: StateStore): store is SharedStateStore {
   const s = store as Partial<SharedStateStore>;
   return typeof s.instanceId === 'string' && typeof s.saveWorkerState === 'function' && typeof s.seed === 'function';
+}
+
+const HEALTH_CHECK_FIELDS: Record<keyof PersistedHealthCheck, readonly string[]> = {
+  hcmethod: ['string'],
+  hcinterval: ['number', 'string'],
+  hcpasses: ['number'],
+  hcfails: ['number'],
+  hcuri: ['string'],
+  hcexpect: ['string'],
+};
+
+/** The shape of a stored check (its values are validated like config when applied). */
+export function isPersistedHealthCheck(v: unknown): v is PersistedHealthCheck {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  return Object.entries(v).every(
+    ([k, x]) =>
+      Object.hasOwn(HEALTH_CHECK_FIELDS, k) && HEALTH_CHECK_FIELDS[k as keyof PersistedHealthCheck].includes(typeof x),
+  );
 }

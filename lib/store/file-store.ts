@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isPersistedHealthCheck } from '../model/store.js';
 import type { PersistedBalancer, StateStore } from '../model/store.js';
 import type { CodeOf } from '../errors.js';
 
@@ -176,5 +177,6 @@ function checkWorker(w: unknown): string | undefined {
   for (const [k, rule] of Object.entries(WORKER_RULES)) {
     if (breaks(w[k], rule)) return `${k} is not ${describeRule(rule)}`;
   }
+  if (w.health !== undefined && !isPersistedHealthCheck(w.health)) return 'health is not a health check';
   return undefined;
 }

@@ -158,7 +158,7 @@ describe('form requests as a whole', () => {
   });
   test('a request without any change is refused', () => refused(() => form({ w: W }), 'w'));
   test('unknown fields are refused, not ignored', () => {
-    refused(() => form({ w: W, w_hm: 'GET' }), 'w_hm');
+    refused(() => form({ w: W, w_hx: 'GET' }), 'w_hx');
     refused(() => form({ lf: '2' }), 'lf');
   });
   test('the nonce is passed on untouched for the router to check', () => {

@@ -1,4 +1,5 @@
 import type { InstanceCounters, PersistedBalancer, PersistedWorker, SharedWorkerState } from '../../model/store.js';
+import { isPersistedHealthCheck } from '../../model/store.js';
 import { SETTINGS_FIELD, addedField, decodeName, workerField } from './keys.js';
 
 /**
@@ -56,6 +57,7 @@ export function adminFields(state: PersistedBalancer): Map<string, string> {
         route: w.route,
         redirect: w.redirect,
         status: w.status,
+        health: w.health,
       }),
     );
   }
@@ -103,12 +105,14 @@ function parseWorker(field: string, json: string): PersistedWorker | undefined {
   if (!optionalInt(d.lbfactor, 100, 10_000) || !optionalInt(d.lbset, 0, 99)) return undefined;
   if (!optional(d.route, 'string') || !optional(d.redirect, 'string')) return undefined;
   if (d.status !== undefined && (typeof d.status !== 'string' || !/^[DSIHRN]*$/.test(d.status))) return undefined;
+  if (d.health !== undefined && !isPersistedHealthCheck(d.health)) return undefined;
   const w: PersistedWorker = { name: d.name };
   if (d.lbfactor !== undefined) w.lbfactor = d.lbfactor as number;
   if (d.lbset !== undefined) w.lbset = d.lbset as number;
   if (d.route !== undefined) w.route = d.route as string;
   if (d.redirect !== undefined) w.redirect = d.redirect as string;
   if (d.status !== undefined) w.status = d.status;
+  if (d.health !== undefined) w.health = d.health;
   return w;
 }
 
