@@ -3,7 +3,8 @@
 //
 //   node scripts/run-tests.mjs                 all tests
 //   node scripts/run-tests.mjs sticky manager  only files whose path contains "sticky" or "manager"
-//   node scripts/run-tests.mjs --coverage      under c8 (config in .c8rc.json)
+//   node scripts/run-tests.mjs --coverage      under c8 (config in .c8rc.json); fails if the raw
+//                                              coverage cannot be trusted (scripts/coverage-guard.mjs)
 //   node scripts/run-tests.mjs --node <path>   on another node binary (default: the one running this)
 //
 // Every test process loads test/support/warnings.ts: a process warning no test asked for fails its file.
@@ -11,9 +12,10 @@
 // Node 20's --test neither expands globs nor picks up .ts files by itself (it would run zero tests
 // and exit 0), so the file list is built here, sorted, and passed explicitly. Zero files is an error.
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkCoverage } from './coverage-guard.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -92,5 +94,17 @@ child.on('exit', (code, signal) => {
     console.error(`run-tests: test runner killed by ${signal}`);
     process.exit(1);
   }
+  if (coverage && !coverageTrusted()) process.exit(1);
   process.exit(code ?? 1);
 });
+
+/** Checks the raw coverage c8 reported from; says why the report is wrong if it is. */
+function coverageTrusted() {
+  const config = JSON.parse(readFileSync(join(root, '.c8rc.json'), 'utf8'));
+  const problems = checkCoverage(join(root, config['temp-directory']), root, files, 'lib');
+  if (problems.length === 0) return true;
+  console.error(`run-tests: the coverage report above is wrong (${problems.length} problem(s)):`);
+  for (const p of problems.slice(0, 20)) console.error(`  ${p}`);
+  if (problems.length > 20) console.error(`  … and ${problems.length - 20} more`);
+  return false;
+}

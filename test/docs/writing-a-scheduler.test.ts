@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SchedulerFactory } from '../../lib/schedulers/types.js';
@@ -34,6 +35,9 @@ async function loadP2c(): Promise<SchedulerFactory> {
   try {
     const lib = pathToFileURL(join(ROOT, 'lib', 'index.ts')).href;
     const file = join(dir, 'p2c.ts');
+    // An ES module, as in the page's app: without this a .ts file outside the package loads as CommonJS,
+    // which would require a second copy of the library under the same file URLs (and mix up coverage).
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     writeFileSync(file, block.text.replaceAll("'express-proxy-balancer'", JSON.stringify(lib)));
     const mod = (await import(pathToFileURL(file).href)) as { p2c: SchedulerFactory };
     return mod.p2c;
@@ -74,6 +78,12 @@ describe(PAGE, () => {
 
   it('p2c: two different candidates drawn by the injected random, the less loaded per weight wins', async () => {
     registerScheduler('p2c', await loadP2c());
+    // The block shares this file's library: no second copy of lib/ was loaded as CommonJS.
+    const libDir = join(ROOT, 'lib');
+    assert.deepEqual(
+      Object.keys(createRequire(import.meta.url).cache).filter((f) => f.startsWith(libDir)),
+      [],
+    );
     // Draws 0, 0: i = 0 (a), j = 0 → 1 (b), a second index never equal to the first. Idle, a's load is
     // 1/100 and b's 1/200 (loadfactor 2): b. Then 0.99, 0: i = 1 (b), j = 0 (a); b holds one request,
     // so 2/200 = 1/100 ties with a, and a tie keeps the first draw: b.
