@@ -116,7 +116,10 @@ async function handle(ctx: Ctx, req: Req, res: ServerResponse, next: NextFunctio
   }
   if (url.pathname === '/' || url.pathname === '') return page(ctx, req, res, url);
   if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return api(ctx, req, res, url);
-  if (url.pathname === '/live') return live(ctx, req, res);
+  if (url.pathname === '/live') {
+    live(ctx, req, res);
+    return;
+  }
   if (next) {
     next();
     return;
@@ -241,14 +244,14 @@ function pageContext(ctx: Ctx, req: Req): PageContext {
 /** GET <mount>/live: the page's updates as Server-Sent Events; the same host check as the page. */
 function live(ctx: Ctx, req: Req, res: ServerResponse): void {
   const denied = hostError(ctx, req);
-  if (denied) return sendJson(res, denied.status, errorBody(denied));
+  if (denied) {
+    sendJson(res, denied.status, errorBody(denied));
+    return;
+  }
   if (req.method !== 'GET') {
     res.setHeader('Allow', 'GET');
-    return sendJson(
-      res,
-      405,
-      errorBody(new ManagerError('ERR_MANAGER_METHOD', 405, `${req.method} is not allowed here`)),
-    );
+    sendJson(res, 405, errorBody(new ManagerError('ERR_MANAGER_METHOD', 405, `${req.method} is not allowed here`)));
+    return;
   }
   setSecurityHeaders(res);
   const clock = ctx.lb.balancers[0]?.clock ?? systemClock;

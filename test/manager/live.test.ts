@@ -20,7 +20,7 @@ function rig(): { b: Balancer; clock: FakeClock; stats: LiveStats } {
 
 const done = (status: number, total?: number): Outcome =>
   ({ kind: 'completed', status, transferred: 0, read: 0, timings: { total } }) as unknown as Outcome;
-const refused: Outcome = { kind: 'connect-failed', error: new Error('refused'), transferred: 0, read: 0 } as Outcome;
+const refused: Outcome = { kind: 'connect-failed', error: new Error('refused'), transferred: 0, read: 0 };
 
 function attempt(r: ReturnType<typeof rig>, i: number, outcome: Outcome): void {
   r.b.emit('attempt', { worker: r.b.workers[i]!, outcome, method: 'GET', time: r.clock.now() });
