@@ -192,6 +192,7 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
     close: {
       value: async (timeoutMs = 10_000): Promise<void> => {
         closed = true;
+        for (const b of balancers) b.emit('close');
         // Requests still waiting for the store are answered now (503), not when it answers.
         startup.abandon();
         cluster?.stop();

@@ -40,6 +40,8 @@ export interface AttemptEvent {
 export interface BalancerEvents extends WorkerEvents {
   statechange: [WorkerStateEvent];
   attempt: [AttemptEvent];
+  /** The balancer middleware was closed: long-lived listeners (the manager's live view) end. */
+  close: [];
 }
 
 /**

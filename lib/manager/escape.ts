@@ -36,8 +36,8 @@ const JSON_UNSAFE: Record<string, string> = {
 };
 
 /** JSON that stays inert even if a browser sniffs it as HTML or it is embedded in a script; DEL and C1 escaped too. */
-export function safeJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(
+export function safeJson(value: unknown, indent = 2): string {
+  return JSON.stringify(value, null, indent).replace(
     /[<>&\u2028\u2029\u007f-\u009f]/g,
     (c) => JSON_UNSAFE[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );

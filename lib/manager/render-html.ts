@@ -1,6 +1,6 @@
 import type { BalancerSnapshot, ManagerSnapshot, WorkerSnapshot } from './types.js';
 import type { Fields } from './body.js';
-import { escapeHtml as h } from './escape.js';
+import { escapeHtml as h, safeJson } from './escape.js';
 import { humanSize, seconds } from './format.js';
 import { HC_METHODS } from '../config/health-spec.js';
 
@@ -18,6 +18,8 @@ export interface PageContext {
   error?: { message: string; field: string | null };
   posted?: Fields;
   notice?: string;
+  /** Each worker's five-minute sparklines (inline SVG built from numbers), for the live column. */
+  sparks?: (balancer: string, worker: string) => string;
 }
 
 const FLAG_LABELS = [
@@ -68,7 +70,54 @@ button{font:inherit;font-weight:600;padding:6px 16px;border-radius:6px;border:1p
 .msg.err{background:#fdecea;color:var(--bad);border:1px solid #f5c2bd}
 .msg.ok{background:#e7f5ec;color:var(--ok);border:1px solid #b9e3c6}
 .hint{color:var(--muted);font-size:13px}
+.spark{display:inline-block;vertical-align:middle;margin-right:6px}
+.spark polyline{fill:none;stroke-width:1.5}
+.spark .req{stroke:var(--accent)}.spark .err{stroke:var(--bad)}.spark .p50{stroke:var(--ok)}.spark .p99{stroke:var(--warn)}
+tr.changed td{background:#fff4e0}
 `;
+
+/**
+ * The live view: updates from <mount>/live (Server-Sent Events) refresh each worker's status, counters
+ * and sparklines, and mark a changed status for a few seconds. Without JavaScript the page is as served.
+ */
+const LIVE_SCRIPT = `(() => {
+  const es = new EventSource(LIVE_URL);
+  const cell = (row, k) => row.querySelector('td[data-k="' + k + '"]');
+  const badge = (td, w) => {
+    const span = document.createElement('span');
+    span.className = !w.usable ? 'st bad' : w.status.includes('N') ? 'st drn' : 'st';
+    span.textContent = w.statusText;
+    td.replaceChildren(span);
+    if (w.status !== '') {
+      const code = document.createElement('code');
+      code.title = 'status letters';
+      code.textContent = w.status;
+      td.append(' ', code);
+    }
+  };
+  es.onmessage = (m) => {
+    const d = JSON.parse(m.data);
+    for (const b of d.balancers) {
+      const section = document.getElementById('balancer-' + b.name);
+      if (!section) continue;
+      const rows = new Map([...section.querySelectorAll('table.workers tr[data-worker]')].map((r) => [r.dataset.worker, r]));
+      for (const w of b.workers) {
+        const row = rows.get(w.name);
+        if (!row) continue;
+        if (row.dataset.status !== w.status) {
+          row.dataset.status = w.status;
+          badge(cell(row, 'status'), w);
+          row.classList.add('changed');
+          setTimeout(() => row.classList.remove('changed'), 4000);
+        }
+        cell(row, 'elected').textContent = String(w.elected);
+        cell(row, 'busy').textContent = String(w.busy);
+        cell(row, 'spark').innerHTML = w.spark;
+      }
+    }
+    document.body.dataset.liveAt = d.generatedAt;
+  };
+})();`;
 
 /** The manager page: Apache's tables per balancer, an edit form for the selected balancer or worker. */
 export function renderPage(snap: ManagerSnapshot, ctx: PageContext): string {
@@ -82,8 +131,14 @@ export function renderPage(snap: ManagerSnapshot, ctx: PageContext): string {
 <p class="meta">${metaLine(snap)}</p></header>
 <main>
 ${messages(ctx)}${empty}${sections}
-</main></body></html>
+</main><script nonce="${h(ctx.styleNonce)}">const LIVE_URL = ${safeJson(liveUrl(ctx.action))};
+${LIVE_SCRIPT}</script></body></html>
 `;
+}
+
+/** The live view's path next to the page's own. */
+export function liveUrl(action: string): string {
+  return `${action.replace(/\/+$/, '')}/live`;
 }
 
 function metaLine(snap: ManagerSnapshot): string {
@@ -128,7 +183,7 @@ function balancerSection(snap: ManagerSnapshot, b: BalancerSnapshot, ctx: PageCo
   return `<section class="balancer" id="balancer-${h(b.name)}">
 <h2>LoadBalancer Status for ${link(snap, balancerQuery(b), b.id)}</h2>
 ${settingsTable(b)}
-${workersTable(snap, b, selWorker)}
+${workersTable(snap, b, selWorker, ctx)}
 ${instancesTable(b)}${form}</section>`;
 }
 
@@ -178,10 +233,16 @@ const WORKER_HEADS = [
   'HC uri',
   'HC Expect',
   'Last check',
+  'Last 5 min',
 ];
 
-function workersTable(snap: ManagerSnapshot, b: BalancerSnapshot, selected: WorkerSnapshot | undefined): string {
-  const rows = b.workers.map((w) => workerRow(snap, b, w, w === selected)).join('\n');
+function workersTable(
+  snap: ManagerSnapshot,
+  b: BalancerSnapshot,
+  selected: WorkerSnapshot | undefined,
+  ctx: PageContext,
+): string {
+  const rows = b.workers.map((w) => workerRow(snap, b, w, w === selected, ctx)).join('\n');
   return `<div class="scroll"><table class="workers"><tr>${WORKER_HEADS.map((x) => `<th>${x}</th>`).join('')}</tr>
 ${rows}</table></div>`;
 }
@@ -192,14 +253,25 @@ function statusBadge(w: WorkerSnapshot): string {
   return `<span class="${cls}">${h(w.statusText)}</span>${letters}`;
 }
 
-function workerRow(snap: ManagerSnapshot, b: BalancerSnapshot, w: WorkerSnapshot, selected: boolean): string {
-  const num = (v: unknown): string => `<td class="num">${h(v)}</td>`;
+function workerRow(
+  snap: ManagerSnapshot,
+  b: BalancerSnapshot,
+  w: WorkerSnapshot,
+  selected: boolean,
+  ctx: PageContext,
+): string {
+  const num = (v: unknown, k = ''): string => `<td class="num"${k ? ` data-k="${k}"` : ''}>${h(v)}</td>`;
   const bytes = (n: number): string => `<td class="num" title="${n} bytes">${h(humanSize(n))}</td>`;
-  return `<tr${selected ? ' class="sel"' : ''}><td>${link(snap, workerQuery(b, w), w.name)}</td><td>${h(w.route)}</td><td>${h(w.redirect)}</td>${num(
-    w.loadfactor.toFixed(2),
-  )}${num(w.lbset)}<td>${statusBadge(w)}</td>${num(w.elected)}${num(w.busy)}${num(w.lbstatus)}${bytes(w.transferred)}${bytes(
-    w.read,
-  )}${num(w.errors)}<td>${h(w.lastError ?? '')}</td>${healthCells(w)}</tr>`;
+  const spark = ctx.sparks?.(b.name, w.name) ?? '';
+  return `<tr data-worker="${h(w.name)}" data-status="${h(w.status)}"${selected ? ' class="sel"' : ''}><td>${link(
+    snap,
+    workerQuery(b, w),
+    w.name,
+  )}</td><td>${h(w.route)}</td><td>${h(w.redirect)}</td>${num(w.loadfactor.toFixed(2))}${num(
+    w.lbset,
+  )}<td data-k="status">${statusBadge(w)}</td>${num(w.elected, 'elected')}${num(w.busy, 'busy')}${num(w.lbstatus)}${bytes(
+    w.transferred,
+  )}${bytes(w.read)}${num(w.errors)}<td>${h(w.lastError ?? '')}</td>${healthCells(w)}<td data-k="spark">${spark}</td></tr>`;
 }
 
 /** Apache's HC columns; "n (count)" is the setting and how far the current run has got. */

@@ -25,6 +25,10 @@ import { renderXml } from './render-xml.js';
 import { safeJson } from './escape.js';
 import { saveBalancer } from './persist.js';
 import { trackErrors } from './error-counts.js';
+import { liveStats, trackLive } from './live.js';
+import { streamLive } from './live-stream.js';
+import { sparklines } from './sparkline.js';
+import { systemClock } from '../model/clock.js';
 import { log } from '../debug.js';
 import { mountPrefix, relativeUrl } from './mount.js';
 
@@ -63,7 +67,10 @@ export function managerRouter(lb: ManagedBalancers, options: ManagerOptions = {}
     events: new EventEmitter(),
     mount: mountPrefix(options.mount),
   };
-  for (const b of lb.balancers) trackErrors(b);
+  for (const b of lb.balancers) {
+    trackErrors(b);
+    trackLive(b);
+  }
   const router = function balancerManager(req: IncomingMessage, res: ServerResponse, next?: NextFunction): void {
     handle(ctx, req, res, next).catch((err: unknown) => internalError(res, err));
   } as ManagerRouter;
@@ -109,6 +116,10 @@ async function handle(ctx: Ctx, req: Req, res: ServerResponse, next: NextFunctio
   }
   if (url.pathname === '/' || url.pathname === '') return page(ctx, req, res, url);
   if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return api(ctx, req, res, url);
+  if (url.pathname === '/live') {
+    live(ctx, req, res);
+    return;
+  }
   if (next) {
     next();
     return;
@@ -202,7 +213,7 @@ async function page(ctx: Ctx, req: Req, res: ServerResponse, url: URL): Promise<
 function view(ctx: Ctx, req: Req, res: ServerResponse, url: URL): void {
   const snap = buildSnapshot(ctx.lb, ctx.opts.readOnly);
   if (url.searchParams.has('xml')) return send(res, 200, 'text/xml; charset=utf-8', renderXml(snap));
-  const pc = pageContext(req);
+  const pc = pageContext(ctx, req);
   const b = url.searchParams.get('b');
   const w = url.searchParams.get('w');
   let status = 200;
@@ -217,9 +228,38 @@ function view(ctx: Ctx, req: Req, res: ServerResponse, url: URL): void {
   sendPage(res, status, snap, pc);
 }
 
-function pageContext(req: Req): PageContext {
+function pageContext(ctx: Ctx, req: Req): PageContext {
   const host = req.headers.host;
-  return { host: typeof host === 'string' ? host : undefined, action: ownPath(req), styleNonce: styleNonce() };
+  return {
+    host: typeof host === 'string' ? host : undefined,
+    action: ownPath(req),
+    styleNonce: styleNonce(),
+    sparks: (balancer, worker) => {
+      const stats = liveStats(ctx.lb.balancers.find((b) => b.name === balancer)!);
+      return stats ? sparklines(stats.series(worker)) : '';
+    },
+  };
+}
+
+/** GET <mount>/live: the page's updates as Server-Sent Events; the same host check as the page. */
+function live(ctx: Ctx, req: Req, res: ServerResponse): void {
+  const denied = hostError(ctx, req);
+  if (denied) {
+    sendJson(res, denied.status, errorBody(denied));
+    return;
+  }
+  if (req.method !== 'GET') {
+    res.setHeader('Allow', 'GET');
+    sendJson(res, 405, errorBody(new ManagerError('ERR_MANAGER_METHOD', 405, `${req.method} is not allowed here`)));
+    return;
+  }
+  setSecurityHeaders(res);
+  const clock = ctx.lb.balancers[0]?.clock ?? systemClock;
+  streamLive(
+    { balancers: ctx.lb.balancers, clock, snapshot: () => buildSnapshot(ctx.lb, ctx.opts.readOnly) },
+    req,
+    res,
+  );
 }
 
 function sendPage(res: ServerResponse, status: number, snap: ReturnType<typeof buildSnapshot>, pc: PageContext): void {
@@ -277,7 +317,7 @@ async function formPost(ctx: Ctx, req: Req, res: ServerResponse): Promise<void> 
 }
 
 function formError(ctx: Ctx, req: Req, res: ServerResponse, e: ManagerError, fields: Fields): void {
-  const pc = pageContext(req);
+  const pc = pageContext(ctx, req);
   pc.error = { message: e.message, field: e.field };
   // Only refill the form for a request that carried the balancer's nonce: never echo guesses.
   try {

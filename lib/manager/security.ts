@@ -95,17 +95,20 @@ export function sameOrigin(req: IncomingMessage, allowed: readonly string[] = []
   return requestHost(req, from.scheme) === from.host;
 }
 
-/** A fresh CSP nonce for this response's <style> element. */
+/** A fresh CSP nonce for this response's <style> and <script> elements. */
 export function styleNonce(): string {
   return randomBytes(16).toString('base64');
 }
 
 /** Headers on every manager response; the page loads nothing, frames nothing, posts only to itself. */
 export function setSecurityHeaders(res: ServerResponse, cspStyleNonce?: string): void {
-  const style = cspStyleNonce ? `style-src 'nonce-${cspStyleNonce}'` : "style-src 'none'";
+  // The page's one <style> and one <script> carry the nonce; the script reads the live view from here.
+  const own = cspStyleNonce
+    ? `style-src 'nonce-${cspStyleNonce}'; script-src 'nonce-${cspStyleNonce}'; connect-src 'self'`
+    : "style-src 'none'";
   res.setHeader(
     'Content-Security-Policy',
-    `default-src 'none'; ${style}; img-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    `default-src 'none'; ${own}; img-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
   );
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('X-Frame-Options', 'DENY');

@@ -1,34 +1,18 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch, skip } from './chromium.js';
 import type { Page } from 'playwright-core';
 import { setup, traffic, type Setup } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 // docs/manager.png is refreshed only on request (UPDATE_SCREENSHOT=1), so test runs leave the tree clean.
 const SCREENSHOT =
   process.env.UPDATE_SCREENSHOT === '1'
     ? fileURLToPath(new URL('../../docs/manager.png', import.meta.url))
     : join(tmpdir(), `manager-${process.pid}.png`);
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `Chromium not found at ${CHROMIUM}: install it (apt-get install -y --no-install-recommends chromium) to run the browser test`;
-if (skip) console.log(`# SKIP browser test: ${skip}`);
-
 function count(list: string[], name: string): number {
   return list.filter((x) => x === name).length;
 }
@@ -56,17 +40,7 @@ describe('the manager in a real browser (headless Chromium)', { skip }, () => {
       names: ['a', 'b', 'c', 'd'],
       members: (ups) => ups.slice(0, 3).map((u, i) => ({ url: u.url, route: `r${i + 1}` })),
     });
-    const profile = mkdtempSync(join(tmpdir(), 'epb-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: ARGS,
-      headless: true,
-      viewport: { width: 1360, height: 900 },
-    });
-    t.after(async () => {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    });
+    const context = await launch(t);
     const page = context.pages()[0] ?? (await context.newPage());
     const problems: string[] = [];
     page.on('console', (m) => {
