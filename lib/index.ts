@@ -11,6 +11,7 @@ export type {
 export { Balancer } from './balancer/balancer.js';
 export type { WorkerStateEvent, AttemptEvent, BalancerEvents } from './balancer/balancer.js';
 export type { Outcome } from './forward/outcome.js';
+export type { RequestEvent, AttemptRecord, RequestTracer, RequestTrace, AttemptTrace } from './model/request-event.js';
 export { Worker } from './core/worker.js';
 export type { RequestContext } from './model/context.js';
 export { resolveSticky } from './model/sticky.js';

@@ -17,6 +17,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PUBLIC = [
   'AdminLetter',
   'AttemptEvent',
+  'AttemptRecord',
+  'AttemptTrace',
   'Balancer',
   'BalancerConfig',
   'BalancerEdit',
@@ -67,6 +69,9 @@ const PUBLIC = [
   'RedisStoreError',
   'RedisStoreErrorCode',
   'RedisStoreOptions',
+  'RequestEvent',
+  'RequestTrace',
+  'RequestTracer',
   'RequestContext',
   'Scheduler',
   'SchedulerContext',
