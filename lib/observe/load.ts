@@ -12,7 +12,10 @@ export class ObserveError extends Error {
   }
 }
 
-/** Imported on first use only: neither package is needed by those who do not use it. */
+/**
+ * Imported on first use only: neither package is needed by those who do not use it.
+ * @internal
+ */
 export async function loadPromClient(): Promise<typeof import('prom-client')> {
   try {
     return await import('prom-client');
@@ -25,6 +28,7 @@ export async function loadPromClient(): Promise<typeof import('prom-client')> {
   }
 }
 
+/** @internal */
 export async function loadOtelApi(): Promise<typeof import('@opentelemetry/api')> {
   try {
     return await import('@opentelemetry/api');

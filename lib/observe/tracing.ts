@@ -11,8 +11,11 @@ type Api = typeof import('@opentelemetry/api');
 const NAME = 'express-proxy-balancer';
 
 export interface TracingOptions {
-  /** The provider to trace with; default: the one registered globally (an OpenTelemetry SDK's). */
-  tracerProvider?: TracerProvider;
+  /**
+   * The OpenTelemetry `TracerProvider` to trace with; default: the one registered globally (an SDK's).
+   * Typed by its one method used here, so these types need no OpenTelemetry package.
+   */
+  tracerProvider?: { getTracer(name: string, version?: string): object };
 }
 
 /** Tracing of one set of balancers, started by traceRequests. */
@@ -31,7 +34,7 @@ export async function traceRequests(
   options: TracingOptions = {},
 ): Promise<RequestTracing> {
   const api = await loadOtelApi();
-  const tracer = new OtelTracer(api, options.tracerProvider);
+  const tracer = new OtelTracer(api, options.tracerProvider as TracerProvider | undefined);
   for (const b of lb.balancers) b.requestTracer = tracer;
   return {
     stop() {
