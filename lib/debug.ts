@@ -21,4 +21,6 @@ export const log = {
   store: root.extend('store'),
   /** Admin and health state applied from other instances. */
   cluster: root.extend('cluster'),
+  /** Metrics and traces: their loading and failures. */
+  observe: root.extend('observe'),
 };

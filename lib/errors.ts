@@ -62,10 +62,13 @@ export const ERRORS = {
   ERR_REDIS_MISSING: storeCode('RedisStoreError', 'the optional peer dependency ioredis is not installed'),
   ERR_REDIS_UNAVAILABLE: storeCode('RedisStoreError', 'Redis cannot be reached when it must be'),
   ERR_REDIS_OPTIONS: storeCode('RedisStoreError', 'a RedisStore option is malformed'),
+  // ObserveError: metrics and traces
+  ERR_PROM_CLIENT_MISSING: observeCode('metricsHandler needs the optional peer dependency prom-client'),
+  ERR_OTEL_MISSING: observeCode('traceRequests needs the optional peer dependency @opentelemetry/api'),
 } as const satisfies Record<string, ErrorEntry>;
 
 /** The classes that carry codes, by name. */
-export type ErrorClass = 'BalancerError' | 'ManagerError' | 'StoreError' | 'RedisStoreError';
+export type ErrorClass = 'BalancerError' | 'ManagerError' | 'StoreError' | 'RedisStoreError' | 'ObserveError';
 
 /** One row of ERRORS. */
 export interface ErrorEntry {
@@ -80,6 +83,9 @@ function balancerCode<S extends number>(status: S, message: string) {
 }
 function managerCode(status: number | readonly number[], message: string) {
   return { class: 'ManagerError', status: typeof status === 'number' ? [status] : status, message } as const;
+}
+function observeCode(message: string) {
+  return { class: 'ObserveError', status: [], message } as const;
 }
 function storeCode<C extends 'StoreError' | 'RedisStoreError'>(cls: C, message: string) {
   return { class: cls, status: [], message } as const;

@@ -11,6 +11,7 @@ export type {
 export { Balancer } from './balancer/balancer.js';
 export type { WorkerStateEvent, AttemptEvent, BalancerEvents } from './balancer/balancer.js';
 export type { Outcome } from './forward/outcome.js';
+export type { RequestEvent, AttemptRecord, RequestTracer, RequestTrace, AttemptTrace } from './model/request-event.js';
 export { Worker } from './core/worker.js';
 export type { RequestContext } from './model/context.js';
 export { resolveSticky } from './model/sticky.js';
@@ -58,3 +59,9 @@ export type { CheckResult } from './health/result.js';
 export type { HealthCheckSpec, OutlierSpec, SlowStartSpec, HcMethod } from './config/health-spec.js';
 export type { OutlierOptions, SlowStartOptions } from './config/options.js';
 export type { Logger } from './logger.js';
+export { metricsHandler } from './observe/metrics.js';
+export type { MetricsHandler, MetricsOptions, MetricsRegistry, MetricsSource } from './observe/metrics.js';
+export { traceRequests } from './observe/tracing.js';
+export type { TracingOptions, RequestTracing } from './observe/tracing.js';
+export { ObserveError } from './observe/load.js';
+export type { ObserveErrorCode } from './observe/load.js';

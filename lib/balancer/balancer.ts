@@ -8,6 +8,7 @@ import type { Scheduler } from '../schedulers/types.js';
 import type { HealthCheckSpec, SlowStartSpec } from '../config/health-spec.js';
 import type { Outcome } from '../model/outcome.js';
 import type { WorkerEvents } from './events.js';
+import type { RequestEvent, RequestTracer } from '../model/request-event.js';
 import type { OutlierSpec } from '../config/health-spec.js';
 import { BalancerError } from '../errors.js';
 import { log } from '../debug.js';
@@ -42,6 +43,8 @@ export interface BalancerEvents extends WorkerEvents {
   attempt: [AttemptEvent];
   /** The balancer middleware was closed: long-lived listeners (the manager's live view) end. */
   close: [];
+  /** One per request when it ends (the access log: lib/model/request-event.ts); built only when listened to. */
+  request: [RequestEvent];
 }
 
 /**
@@ -95,6 +98,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   inflight = 0;
   /** Requests currently on a second or later attempt. */
   retrying = 0;
+  /** Follows each request and its attempts (tracing); undefined: none. */
+  requestTracer: RequestTracer | undefined = undefined;
 
   readonly #defaultMaxAttempts: number;
   readonly #waiters = new Set<() => void>();

@@ -31,6 +31,7 @@ import { sparklines } from './sparkline.js';
 import { systemClock } from '../model/clock.js';
 import { log } from '../debug.js';
 import { mountPrefix, relativeUrl } from './mount.js';
+import { metricsHandler } from '../observe/metrics.js';
 
 /** What the router needs from balancer(): its balancers, its store and its start-up promise. */
 export interface ManagedBalancers {
@@ -120,12 +121,24 @@ async function handle(ctx: Ctx, req: Req, res: ServerResponse, next: NextFunctio
     live(ctx, req, res);
     return;
   }
+  if (url.pathname === '/metrics') {
+    metrics(ctx, req, res);
+    return;
+  }
   if (next) {
     next();
     return;
   }
   setSecurityHeaders(res);
   sendJson(res, 404, { error: { code: 'ERR_MANAGER_NOT_FOUND', message: 'no such manager page', field: null } });
+}
+
+/** Prometheus metrics (lib/observe/): counted from the first scrape, or from an earlier metricsHandler(lb). */
+function metrics(ctx: Ctx, req: Req, res: ServerResponse): void {
+  const denied = hostError(ctx, req);
+  if (denied) return sendJson(res, denied.status, errorBody(denied));
+  setSecurityHeaders(res);
+  metricsHandler(ctx.lb)(req, res);
 }
 
 // ---------------------------------------------------------------- responses

@@ -8,6 +8,7 @@ import type { Outcome } from '../forward/outcome.js';
 import type { ErrorCode } from '../errors.js';
 import { isBodyTimeout } from '../forward/body.js';
 import { selectWaiting, type ClientEnd } from './select-wait.js';
+import type { RequestRecord } from './request-record.js';
 
 /** How a request ends when it is not answered by a worker. */
 export type Answer =
@@ -50,6 +51,8 @@ export interface AttemptSide {
   clientReused(): boolean;
   /** A bug: answer if still possible. */
   internalError(err: unknown): void;
+  /** What the request did, when someone listens (the `request` event, traces). */
+  readonly record?: RequestRecord | undefined;
 }
 
 /** RFC 9110 §9.2.2: safe to send twice. */
@@ -109,6 +112,7 @@ export class Failover {
       this.#end();
       return;
     }
+    this.side.record?.selecting();
     const sel = selectWaiting(this.balancer, this.hit, this.ctx, this.#tried, this.side.client);
     if (sel instanceof Promise) {
       sel
@@ -122,6 +126,7 @@ export class Failover {
   }
 
   #onSelected(sel: Selection): void {
+    this.side.record?.selected();
     if (!sel.worker) {
       if (!this.side.client.destroyed) this.side.refuse(sel);
       this.#end();
@@ -138,6 +143,7 @@ export class Failover {
     ctx.tried.push(worker.name);
     if (this.#retryCounted) balancer.retrying++;
     balancer.acquire(worker, this.side.slot);
+    this.side.record?.attemptStart(worker);
     if (!this.side.reachable()) {
       this.settle({ kind: 'client-aborted', transferred: 0, read: 0 });
       return;
@@ -163,6 +169,7 @@ export class Failover {
   #account(outcome: Outcome): void {
     const { balancer, side } = this;
     const worker = this.#worker!;
+    side.record?.attemptEnd(outcome);
     if ('error' in outcome && isBodyTimeout(outcome.error)) {
       // The client stopped sending a streamed body: the worker is not at fault.
       const { transferred, read } = outcome;
@@ -214,7 +221,7 @@ export class Failover {
       return DONE;
     }
     if (outcome.kind === 'client-aborted') return DONE;
-    const canRetry = (): boolean => side.replayable && this.#attempts < balancer.maxAttempts && balancer.retryAllowed();
+    const canRetry = (): boolean => side.replayable && this.#attempts < balancer.maxAttempts && this.#budgetAllows();
     const replay = (): boolean => side.resendable && balancer.replay?.(side.req) === true;
     const mayResend = (): boolean =>
       ((side.resendable && balancer.retryon === 'idempotent' && IDEMPOTENT.has(side.method)) || replay()) && canRetry();
@@ -246,6 +253,12 @@ export class Failover {
     }
   }
 
+  #budgetAllows(): boolean {
+    if (this.balancer.retryAllowed()) return true;
+    this.side.record?.budgetRefused();
+    return false;
+  }
+
   #uncountRetry(): void {
     if (!this.#retryCounted) return;
     this.#retryCounted = false;
@@ -269,6 +282,7 @@ export class Failover {
     if (this.#ended) return;
     this.#ended = true;
     this.balancer.inflight--;
+    this.side.record?.end();
   }
 }
 

@@ -22,6 +22,7 @@ import { log } from '../debug.js';
 import type { StickyHit } from '../model/sticky.js';
 import { respondError } from './respond.js';
 import { Failover, type Answer, type AttemptSide } from './failover.js';
+import { RequestRecord } from './request-record.js';
 
 export interface HandlerDeps {
   global: GlobalSpec;
@@ -44,17 +45,19 @@ export function handleRequest(
   const { global } = deps;
   const headers = req.headers;
   const { ctx, hit } = beginRequest(balancer, req, url, headers.cookie);
+  const record = RequestRecord.begin(balancer, req, res, ctx);
   const plan = readBody(req, headers, global.replayBufferBytes, global.bodyTimeoutMs);
   if (!(plan instanceof Promise)) {
-    run(deps, balancer, path, req, res, ctx, hit, plan);
+    run(deps, balancer, path, req, res, ctx, hit, plan, record);
     return;
   }
   plan
     .then((p) => {
-      run(deps, balancer, path, req, res, ctx, hit, p);
+      run(deps, balancer, path, req, res, ctx, hit, p, record);
     })
     .catch((err: unknown) => {
       internalError(global, req, res, err);
+      record?.end();
     });
 }
 
@@ -68,8 +71,11 @@ function run(
   ctx: RequestContext,
   hit: StickyHit | undefined,
   plan: BodyPlan,
+  record: RequestRecord | undefined,
 ): void {
-  if (admitted(deps.global, req, res, plan)) new HttpRequest(deps, balancer, path, req, res, ctx, hit, plan).start();
+  if (admitted(deps.global, req, res, plan))
+    new HttpRequest(deps, balancer, path, req, res, ctx, hit, plan, record).start();
+  else record?.end();
 }
 
 const MOUNT_FIRST = 'mount the balancer before body parsers (app.use(balancer(config)) before express.json())';
@@ -131,7 +137,8 @@ class HttpRequest implements AttemptSide, ForwardRequest {
   // Read from req once: under Express each req has a map of its own, which no cache holds.
   readonly client: Socket;
   readonly method: string;
-  readonly headers: IncomingHttpHeaders;
+  /** The client's headers, with the attempt's trace context when a tracer follows the request. */
+  headers: IncomingHttpHeaders;
   readonly replayable: boolean;
   readonly resendable = true;
   readonly #failover: Failover;
@@ -145,6 +152,7 @@ class HttpRequest implements AttemptSide, ForwardRequest {
     readonly ctx: RequestContext,
     hit: StickyHit | undefined,
     readonly plan: ForwardedPlan,
+    readonly record: RequestRecord | undefined,
   ) {
     this.client = req.socket;
     this.method = req.method ?? 'GET';
@@ -170,6 +178,7 @@ class HttpRequest implements AttemptSide, ForwardRequest {
   }
 
   send(worker: Worker): void {
+    if (this.record) this.headers = this.record.outgoing(this.req.headers);
     this.deps.forwarder.forward(worker, this);
   }
 
@@ -177,7 +186,8 @@ class HttpRequest implements AttemptSide, ForwardRequest {
     return bodyStream(this.plan, this.req);
   }
 
-  responseExtras(): readonly string[] {
+  responseExtras(proxyRes: IncomingMessage): readonly string[] {
+    this.record?.responseHead(proxyRes.statusCode);
     return addedHeaders(this.deps.global, this.balancer, this.#failover.worker!, this.ctx);
   }
 
