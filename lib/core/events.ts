@@ -14,6 +14,7 @@ export const WORKER_EVENTS = [
   'worker-ejected',
   'worker-drained',
   'worker-added',
+  'worker-removed',
 ] as const;
 export type WorkerEventName = (typeof WORKER_EVENTS)[number];
 

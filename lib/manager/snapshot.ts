@@ -53,7 +53,7 @@ export function balancerSnapshot(b: Balancer, readOnly: boolean): BalancerSnapsh
     timeoutMs: b.timeoutMs,
     maxattempts: b.maxAttempts,
     maxattemptsSet: b.maxattemptsSet !== undefined,
-    members: { max: b.maxWorkers, used: b.workers.length, free: b.maxWorkers - b.workers.length },
+    members: { max: b.maxWorkers, used: b.slotsUsed, free: b.maxWorkers - b.slotsUsed },
     workers: b.workers.map((w) => workerSnapshot(b, w)),
   };
 }
