@@ -21,4 +21,6 @@ export const log = {
   store: root.extend('store'),
   /** Admin and health state applied from other instances. */
   cluster: root.extend('cluster'),
+  /** DNS resolutions of discovered member groups, and the workers they add and remove. */
+  discovery: root.extend('discovery'),
 };

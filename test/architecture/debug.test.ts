@@ -17,7 +17,7 @@ describe('debug namespaces', () => {
   it('all sit under express-proxy-balancer:', () => {
     assert.deepEqual(
       Object.values(log).map((d) => d.namespace),
-      ['config', 'select', 'route', 'forward', 'state', 'health', 'manager', 'store', 'cluster'].map(
+      ['config', 'select', 'route', 'forward', 'state', 'health', 'manager', 'store', 'cluster', 'discovery'].map(
         (area) => `express-proxy-balancer:${area}`,
       ),
     );
