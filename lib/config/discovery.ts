@@ -8,7 +8,8 @@ const DEFAULT_REFRESH_MS = 30_000;
 const DEFAULT_GRACE_MS = 60_000;
 /** Enough for any real setup; more would only be a typo or a hostile list. */
 const MAX_SERVERS = 16;
-const DNS_NAME = /^(?=.{1,253}\.?$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const DNS_NAME =
+  /^(?=.{1,253}\.?$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
 /** True for a member that names a DNS group rather than a URL. */
 export function isDiscovered(m: unknown): m is DiscoveredMemberOptions {

@@ -97,7 +97,11 @@ export class DiscoveryGroup {
     const code = (err as { code?: unknown }).code;
     this.lastError = typeof code === 'string' ? code : String((err as Error).message ?? err);
     const kept = this.#active().length;
-    this.#enter('failing', 'warn', `DNS lookup of ${this.#label()} failed (${this.lastError}): keeping its last ${kept} worker(s)`);
+    this.#enter(
+      'failing',
+      'warn',
+      `DNS lookup of ${this.#label()} failed (${this.lastError}): keeping its last ${kept} worker(s)`,
+    );
   }
 
   #answered(endpoints: Endpoint[]): void {
@@ -109,10 +113,17 @@ export class DiscoveryGroup {
       this.#emptySince ??= now;
       const grace = this.spec.graceMs;
       if (now - this.#emptySince < grace) {
-        this.#enter('empty', 'warn', `${this.#label()} answered no address: keeping its ${active} worker(s) for up to ${grace} ms`);
+        this.#enter(
+          'empty',
+          'warn',
+          `${this.#label()} answered no address: keeping its ${active} worker(s) for up to ${grace} ms`,
+        );
         return;
       }
-      this.#notices.say('warn', `${this.#label()} has answered no address for ${grace} ms: draining and removing its workers`);
+      this.#notices.say(
+        'warn',
+        `${this.#label()} has answered no address for ${grace} ms: draining and removing its workers`,
+      );
     }
     if (endpoints.length > 0) this.#emptySince = undefined;
     const n = endpoints.length;

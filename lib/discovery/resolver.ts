@@ -76,7 +76,8 @@ export class GroupResolver {
     );
     const out: Endpoint[] = [];
     for (const r of usable) {
-      for (const address of resolved.get(r.name) ?? []) out.push({ address, port: r.port, priority: r.priority, weight: r.weight });
+      for (const address of resolved.get(r.name) ?? [])
+        out.push({ address, port: r.port, priority: r.priority, weight: r.weight });
     }
     return bound(out);
   }
@@ -96,10 +97,15 @@ export class GroupResolver {
     if (failure !== undefined && records.length === 0) throw failure;
     const ttls = records.map((r) => r.ttl).filter((t) => Number.isInteger(t) && t > 0);
     return {
-      addresses: records.map((r) => r.address).filter((a) => net.isIP(a) !== 0),
+      addresses: records.map((r) => r.address).filter(isAddress),
       ttlMs: ttls.length === 0 ? undefined : Math.min(...ttls) * 1000,
     };
   }
+}
+
+/** An IP address a URL can carry (net.isIP also takes IPv6 with a zone, "fe80::1%eth0", which URLs refuse). */
+function isAddress(a: unknown): a is string {
+  return typeof a === 'string' && net.isIP(a) !== 0 && !a.includes('%');
 }
 
 function isPort(p: unknown): p is number {
@@ -122,10 +128,11 @@ function cmp(a: string, b: string): number {
 export function bound(endpoints: readonly Endpoint[]): Endpoint[] {
   const seen = new Map<string, Endpoint>();
   for (const e of endpoints) {
-    if (!isPort(e.port) || net.isIP(e.address) === 0) continue;
+    if (!isPort(e.port) || !isAddress(e.address)) continue;
     const key = `${e.address}|${e.port}`;
+    const clean = { address: e.address, port: e.port, priority: clamp16(e.priority), weight: clamp16(e.weight) };
     const had = seen.get(key);
-    if (!had || e.priority < had.priority) seen.set(key, e);
+    if (!had || clean.priority < had.priority) seen.set(key, clean);
   }
   return [...seen.values()]
     .sort((a, b) => a.priority - b.priority || cmp(a.address, b.address) || a.port - b.port)

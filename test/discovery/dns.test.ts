@@ -128,7 +128,10 @@ describe('DNS discovery (A records, real dnsmasq)', { skip }, () => {
     assert.equal(w.draining, true, 'drained, not removed, while a request is in flight');
     assert.deepEqual(names(), [url('127.0.0.2'), url('127.0.0.3'), url('127.0.0.4')]);
     const during = await sequence(front.base, 20);
-    assert.deepEqual(during.filter((x) => x !== '127.0.0.2' && x !== '127.0.0.4'), []);
+    assert.deepEqual(
+      during.filter((x) => x !== '127.0.0.2' && x !== '127.0.0.4'),
+      [],
+    );
     gone.release();
     const r = await pending;
     assert.equal(r.status, 200);
