@@ -1,13 +1,14 @@
 import type { Balancer } from '../core/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { StateStore } from '../store/store.js';
-import type { BalancerSnapshot, ManagerSnapshot, WorkerSnapshot } from './types.js';
+import type { BalancerSnapshot, DiscoverySnapshot, ManagerSnapshot, WorkerSnapshot } from './types.js';
 import { FLAGS, statusLetters, statusWords, HC_FAIL, IN_ERROR } from '../core/status.js';
 import { stickyString } from '../core/admin.js';
 import { listSchedulers } from '../schedulers/registry.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { errorCount } from './error-counts.js';
 import { clusterOf } from '../cluster/sync.js';
+import { discoveryOf } from '../discovery/discovery.js';
 
 export interface SnapshotSource {
   readonly balancers: readonly Balancer[];
@@ -55,6 +56,23 @@ export function balancerSnapshot(b: Balancer, readOnly: boolean): BalancerSnapsh
     maxattemptsSet: b.maxattemptsSet !== undefined,
     members: { max: b.maxWorkers, used: b.slotsUsed, free: b.maxWorkers - b.slotsUsed },
     workers: b.workers.map((w) => workerSnapshot(b, w)),
+    ...discoverySnapshot(b),
+  };
+}
+
+function discoverySnapshot(b: Balancer): { discovery?: DiscoverySnapshot[] } {
+  const d = discoveryOf(b);
+  if (!d) return {};
+  return {
+    discovery: d.groups.map((g) => ({
+      kind: g.spec.kind,
+      name: g.spec.name,
+      state: g.state,
+      lastResolution: g.lastResolution === undefined ? null : isoTime(g.lastResolution),
+      nextRefresh: g.nextRefresh === undefined ? null : isoTime(g.nextRefresh),
+      lastError: g.lastError ?? null,
+      workers: g.workers.map((w) => w.name),
+    })),
   };
 }
 
@@ -95,6 +113,7 @@ export function workerSnapshot(b: Balancer, w: Worker): WorkerSnapshot {
     connectTimeoutMs: w.connectTimeoutMs,
     max: w.max,
     ...(rows ? { instances: rows } : {}),
+    ...(w.discovered === undefined ? {} : { discovered: w.discovered }),
   };
 }
 
