@@ -6,7 +6,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import express from 'express';
-import { balancer, managerRouter, RedisStore, type BalancerMiddleware, type StateStore } from '../../lib/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  balancer,
+  FileStore,
+  managerRouter,
+  RedisStore,
+  type BalancerMiddleware,
+  type StateStore,
+} from '../../lib/index.js';
 import { discoveryOf } from '../../lib/discovery/discovery.js';
 import { DISABLED } from '../../lib/core/status.js';
 import { FakeClock } from '../support/clock.js';
@@ -139,6 +149,32 @@ describe('discovered workers in the manager (real dnsmasq)', { skip }, () => {
     await one.refresh();
     const w = one.b.worker(w3)!;
     assert.deepEqual([w.loadfactor, w.has(DISABLED), w.draining], [7, true, false]);
+  });
+
+  it('with a file store, edits saved while the address is gone survive a restart', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'epb-disc-'));
+    const file = path.join(dir, 'state.json');
+    const first = await new Instance().start(dns, port, new FileStore(file));
+    try {
+      assert.equal((await first.patch(w3, { loadfactor: 5 })).status, 200);
+      await dns.setHosts(hostsFile('127.0.0.2'));
+      await first.refreshUntilGone(w3);
+      // This save happens while the worker is gone: its edit must be in it.
+      assert.equal((await first.patch(`http://127.0.0.2:${port}`, { loadfactor: 3 })).status, 200);
+      await first.stop();
+      await dns.setHosts(hostsFile(...HOSTS));
+      const second = await new Instance().start(dns, port, new FileStore(file));
+      assert.deepEqual(
+        second.b.workers.map((w) => [w.name, w.loadfactor]),
+        [
+          [`http://127.0.0.2:${port}`, 3],
+          [w3, 5],
+        ],
+      );
+      await second.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
