@@ -76,7 +76,7 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   const health = balancers.map((b) => watchHealth(b));
   // Members found in DNS (lib/discovery): their first lookups end before the first request is balanced.
   const discovery = balancers.map((b) => startDiscovery(b, global.notices));
-  const firstLookups = Promise.all(discovery.map((d) => d?.firstLookups));
+  const firstLookups = Promise.all(discovery.map((d) => d?.firstLookups ?? Promise.resolve()));
   const deps: HandlerDeps = { global, forwarder };
   let closed = false;
   // Stored admin state (manager edits, added workers) applies before the first request is balanced.

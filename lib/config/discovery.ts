@@ -41,7 +41,7 @@ export function validateDiscovery(
     throw new ConfigError(`${path}.loadfactor`, m.loadfactor, 'is given by the SRV weights');
   }
   const scheme = parseOneOf(`${path}.scheme`, m.scheme ?? 'http', ['http', 'https'] as const);
-  const family = m.family ?? 0;
+  const family: unknown = m.family ?? 0;
   if (family !== 0 && family !== 4 && family !== 6) throw new ConfigError(`${path}.family`, family, 'is not 0, 4 or 6');
   const { discover: _d, name: _n, port: _p, scheme: _s, family: _f, refresh, servers, grace, ...member } = m;
   const template = memberOf(path, { ...member, url: `${scheme}://discovered.invalid:${port ?? 1}` });
@@ -64,12 +64,11 @@ function validateServers(field: string, value: unknown): string[] {
   if (!ok || !value.every((s) => typeof s === 'string')) {
     throw new ConfigError(field, value, `is not a list of 1..${MAX_SERVERS} DNS server addresses`);
   }
-  const list = value as string[];
   try {
     // Node's own parser decides what a resolver accepts; a throw-away resolver checks the list.
-    new Resolver().setServers(list);
+    new Resolver().setServers(value);
   } catch {
     throw new ConfigError(field, value, 'is not a list of IP addresses with optional ports ("127.0.0.1:5353")');
   }
-  return list;
+  return value;
 }

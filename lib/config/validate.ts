@@ -268,7 +268,8 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
     const field = `${path}.members[${j}]`;
     if (isDiscovered(m)) return void discovery.push(validateDiscovery(field, m, validateMember));
     const spec = validateMember(field, m);
-    if (seen.has(spec.name)) throw new ConfigError(`${field}.url`, m.url, 'is used by another member', 'ERR_CONFIG_DUPLICATE');
+    if (seen.has(spec.name))
+      throw new ConfigError(`${field}.url`, m.url, 'is used by another member', 'ERR_CONFIG_DUPLICATE');
     seen.add(spec.name);
     members.push(spec);
   });

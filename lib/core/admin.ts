@@ -202,7 +202,14 @@ function adminLetters(w: Worker): string {
 }
 
 function persistedWorker(w: Worker): PersistedWorker {
-  return { name: w.name, lbfactor: w.lbfactor, lbset: w.lbset, route: w.route, redirect: w.redirect, status: adminLetters(w) };
+  return {
+    name: w.name,
+    lbfactor: w.lbfactor,
+    lbset: w.lbset,
+    route: w.route,
+    redirect: w.redirect,
+    status: adminLetters(w),
+  };
 }
 
 /** The balancer's admin state as the store keeps it; each call takes the next version. */
@@ -289,7 +296,7 @@ const MAX_KEPT = 256;
 
 function keep(b: Balancer, pw: PersistedWorker): void {
   let held = kept.get(b);
-  if (!held) kept.set(b, (held = new Map()));
+  if (!held) kept.set(b, (held = new Map<string, PersistedWorker>()));
   held.delete(pw.name);
   held.set(pw.name, pw);
   if (held.size > MAX_KEPT) held.delete(held.keys().next().value!);

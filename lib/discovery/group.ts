@@ -95,7 +95,7 @@ export class DiscoveryGroup {
 
   #failed(err: unknown): void {
     const code = (err as { code?: unknown }).code;
-    this.lastError = typeof code === 'string' ? code : String((err as Error).message ?? err);
+    this.lastError = typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
     const kept = this.#active().length;
     this.#enter(
       'failing',

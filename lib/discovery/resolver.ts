@@ -89,10 +89,10 @@ export class GroupResolver {
     if (family !== 4) queries.push(this.#r.resolve6(name, { ttl: true }));
     const settled = await Promise.allSettled(queries);
     const records: RecordWithTtl[] = [];
-    let failure: unknown;
+    let failure: Error | undefined;
     for (const s of settled) {
       if (s.status === 'fulfilled') records.push(...s.value);
-      else if (!isNoRecords(s.reason)) failure ??= s.reason;
+      else if (!isNoRecords(s.reason)) failure ??= s.reason as Error;
     }
     if (failure !== undefined && records.length === 0) throw failure;
     const ttls = records.map((r) => r.ttl).filter((t) => Number.isInteger(t) && t > 0);

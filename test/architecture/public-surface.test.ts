@@ -32,6 +32,7 @@ const PUBLIC = [
   'ClusterSync',
   'CodeOf',
   'ConfigError',
+  'DiscoveredMemberOptions',
   'Duration',
   'ERRORS',
   'ERROR_CODES',

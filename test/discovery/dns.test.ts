@@ -150,7 +150,7 @@ describe('DNS discovery (A records, real dnsmasq)', { skip }, () => {
     await oneRefresh();
     assert.deepEqual(names(), [url('127.0.0.2'), url('127.0.0.4')]);
     const seen = await sequence(front.base, 10);
-    assert.deepEqual(seen.sort(), [...Array(5).fill('127.0.0.2'), ...Array(5).fill('127.0.0.4')]);
+    assert.deepEqual(seen.sort(), [...Array<string>(5).fill('127.0.0.2'), ...Array<string>(5).fill('127.0.0.4')]);
     assert.deepEqual(said, [
       `warn express-proxy-balancer: DNS lookup of balancer://app api.test failed (ECONNREFUSED): keeping its last 2 worker(s)`,
     ]);

@@ -24,7 +24,7 @@ describe('hostile answers, fuzzed', () => {
   const garbageNumber = (): number =>
     pick([0, -1, 1, 80, 65_535, 65_536, 1e9, NaN, Infinity, -Infinity, 1.5, Math.floor(rnd() * 70_000)]);
   const garbageAddress = (): string =>
-    pick(['', 'x', '127.0.0.1', '::1', '256.1.1.1', '10.0.0.' + Math.floor(rnd() * 300), 'fe80::1%eth0', '1.2.3']);
+    pick(['', 'x', '127.0.0.1', '::1', '256.1.1.1', `10.0.0.${Math.floor(rnd() * 300)}`, 'fe80::1%eth0', '1.2.3']);
   const srv = specOf({ discover: 'srv', name: '_h._tcp.x', lbset: 97 });
   const dns = specOf({ discover: 'dns', name: 'x', port: 8080 });
 
