@@ -21,7 +21,7 @@ const REFRESH = 1000;
 const GRACE = 2000;
 const hostsFile = (...ips: string[]): string => ips.map((ip) => `${ip} api.test\n`).join('');
 
-describe('DNS discovery (A records, real dnsmasq)', { skip }, () => {
+describe('DNS discovery (A records, real dnsmasq)', { skip, timeout: 30_000 }, () => {
   const dns = new Dnsmasq();
   const backends = HOSTS.map((h) => new AddressBackend(h));
   const clock = new FakeClock();
@@ -176,5 +176,28 @@ describe('DNS discovery (A records, real dnsmasq)', { skip }, () => {
     await oneRefresh();
     assert.deepEqual(names(), [url('127.0.0.3')]);
     assert.equal((await request(front.base, '/app/x')).from, '127.0.0.3');
+  });
+
+  it('with slow start configured, a discovered worker ramps up from the floor', async () => {
+    const clock2 = new FakeClock();
+    const lb2 = balancer({
+      clock: clock2,
+      logger: false,
+      slowstart: { window: '10s', minWeightPercent: 10 },
+      balancers: [
+        {
+          name: 'slow',
+          mount: '/slow',
+          members: [{ discover: 'dns', name: 'api.test', port, family: 4, refresh: REFRESH, servers: [dns.server] }],
+        },
+      ],
+    });
+    try {
+      await lb2.ready;
+      const w = lb2.get('slow')!.worker(url('127.0.0.3'))!;
+      assert.deepEqual([w.ramp?.start, w.weight, w.lbfactor], [clock2.now(), 10, 100]);
+    } finally {
+      await lb2.close(100);
+    }
   });
 });

@@ -80,7 +80,7 @@ describe('hostile answers, fuzzed', () => {
   });
 });
 
-describe('hostile answers from a real dnsmasq', { skip }, () => {
+describe('hostile answers from a real dnsmasq', { skip, timeout: 30_000 }, () => {
   const hosts = Array.from({ length: 300 }, (_, i) => `10.9.${i >> 8}.${(i & 255) + 1} many.test`).join('\n');
   const dns = new Dnsmasq([
     'host-record=t.test,127.0.0.1',

@@ -91,7 +91,7 @@ class Instance {
   }
 }
 
-describe('discovered workers in the manager (real dnsmasq)', { skip }, () => {
+describe('discovered workers in the manager (real dnsmasq)', { skip, timeout: 30_000 }, () => {
   const dns = new Dnsmasq();
   const backends = HOSTS.map((h) => new AddressBackend(h));
   const one = new Instance();

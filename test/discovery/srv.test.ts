@@ -21,7 +21,7 @@ const RECORDS = [
   ['b.test', 20, 5],
 ] as const;
 
-describe('DNS discovery (SRV records, real dnsmasq)', { skip }, () => {
+describe('DNS discovery (SRV records, real dnsmasq)', { skip, timeout: 30_000 }, () => {
   const ups = RECORDS.map((_, i) => new Upstream(`u${i}`));
   let dns: Dnsmasq;
   let lb: BalancerMiddleware;
