@@ -72,6 +72,8 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   const balancers = specs.map((s) => new Balancer(s, global.clock, global.random));
   for (const b of balancers) announceTransitions(b, global.notices);
   const forwarder = new EngineForwarder(global);
+  // Workers DNS discovery removed leave the connection pools' bookkeeping too.
+  for (const b of balancers) b.on('worker-removed', (e) => forwarder.forget(e.worker));
   // Worker events, slow start, outlier ejection and active checks (lib/health), stopped by close().
   const health = balancers.map((b) => watchHealth(b));
   // Members found in DNS (lib/discovery): their first lookups end before the first request is balanced.

@@ -126,6 +126,7 @@ describe('DNS discovery (A records, real dnsmasq)', { skip, timeout: 30_000 }, (
     await dns.setHosts(hostsFile('127.0.0.2', '127.0.0.4'));
     await oneRefresh();
     assert.equal(w.draining, true, 'drained, not removed, while a request is in flight');
+    assert.equal(lb.socketCounts().has(w.name), true);
     assert.deepEqual(names(), [url('127.0.0.2'), url('127.0.0.3'), url('127.0.0.4')]);
     const during = await sequence(front.base, 20);
     assert.deepEqual(
@@ -138,6 +139,7 @@ describe('DNS discovery (A records, real dnsmasq)', { skip, timeout: 30_000 }, (
     assert.equal((await removed).worker, w);
     assert.deepEqual(names(), [url('127.0.0.2'), url('127.0.0.4')]);
     assert.equal(healthOf(b)!.checker(w), undefined, 'its health check stopped');
+    assert.equal(lb.socketCounts().has(w.name), false, 'its connection pool entry is gone');
     assert.equal(b.maxAttempts, 1);
   });
 
