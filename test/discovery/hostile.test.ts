@@ -9,7 +9,8 @@ import { validateConfig } from '../../lib/config/validate.js';
 import { MAX_ENDPOINTS, bound, type Endpoint } from '../../lib/discovery/resolver.js';
 import { membersFor } from '../../lib/discovery/members.js';
 import { balancer, type BalancerMiddleware } from '../../lib/middleware.js';
-import { seededRandom } from '../support/clock.js';
+import { FakeClock, seededRandom } from '../support/clock.js';
+import { discoveryOf } from '../../lib/discovery/discovery.js';
 import { Dnsmasq, dnsmasqSkip } from './dnsmasq.js';
 
 const skip = dnsmasqSkip();
@@ -96,10 +97,12 @@ describe('hostile answers from a real dnsmasq', { skip, timeout: 30_000 }, () =>
     await dns.dispose();
   });
 
-  it('300 addresses become 64 workers; port 0, an empty target and an unknown one are skipped', async () => {
+  it('300 addresses become 64 workers; port 0, an empty target and an unknown one are skipped; TTL bounds the refresh', async () => {
     await dns.start(`${hosts}\n`);
     const servers = [dns.server];
+    const clock = new FakeClock();
     lb = balancer({
+      clock,
       logger: false,
       balancers: [
         { name: 'many', mount: '/m', members: [{ discover: 'dns', name: 'many.test', port: 80, family: 4, servers }] },
@@ -108,6 +111,9 @@ describe('hostile answers from a real dnsmasq', { skip, timeout: 30_000 }, () =>
     });
     await lb.ready;
     assert.equal(lb.get('many')!.workers.length, MAX_ENDPOINTS);
+    // The next lookups: A records after their 1 s TTL (shorter than the 30 s refresh); SRV has no TTL.
+    const next = (name: string): number | undefined => discoveryOf(lb!.get(name)!)!.groups[0]!.nextRefresh;
+    assert.deepEqual([next('many'), next('odd')], [clock.now() + 1000, clock.now() + 30_000]);
     assert.deepEqual(
       lb.get('odd')!.workers.map((w) => [w.name, w.loadfactor]),
       [
