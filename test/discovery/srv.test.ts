@@ -11,10 +11,12 @@ import type { Balancer } from '../../lib/core/balancer.js';
 import { Upstream } from '../support/upstreams.js';
 import { listen, request, sequence } from '../support/http.js';
 import { Dnsmasq, dnsmasqSkip } from './dnsmasq.js';
+import { discoveryOf } from '../../lib/discovery/discovery.js';
+import { applyChangeSet } from '../../lib/core/admin.js';
 
 const skip = dnsmasqSkip();
 /** [target, priority, weight] of each SRV record, one upstream each. */
-const RECORDS = [
+const RECORDS: readonly (readonly [string, number, number])[] = [
   ['a.test', 10, 10],
   ['a.test', 10, 30],
   ['b.test', 10, 60],
@@ -27,14 +29,16 @@ describe('DNS discovery (SRV records, real dnsmasq)', { skip, timeout: 30_000 },
   let lb: BalancerMiddleware;
   let b: Balancer;
   let front: { base: string; close: () => Promise<void> };
+  const dnsmasqFor = (records: typeof RECORDS): Dnsmasq =>
+    new Dnsmasq([
+      'host-record=a.test,127.0.0.1',
+      'host-record=b.test,127.0.0.1',
+      ...records.map(([t, p, w], i) => `srv-host=_http._tcp.svc.test,${t},${ups[i]!.port},${p},${w}`),
+    ]);
 
   before(async () => {
     for (const u of ups) await u.start();
-    dns = new Dnsmasq([
-      'host-record=a.test,127.0.0.1',
-      'host-record=b.test,127.0.0.1',
-      ...RECORDS.map(([t, p, w], i) => `srv-host=_http._tcp.svc.test,${t},${ups[i]!.port},${p},${w}`),
-    ]);
+    dns = dnsmasqFor(RECORDS);
     await dns.start();
     lb = balancer({
       logger: false,
@@ -96,5 +100,26 @@ describe('DNS discovery (SRV records, real dnsmasq)', { skip, timeout: 30_000 },
     const r = await request(front.base, '/app/x');
     assert.equal(r.status, 200);
     assert.equal(r.from, 'u3');
+  });
+
+  it('changed weights and priorities apply at the next lookup; an admin edit stays until DNS changes that field', async () => {
+    applyChangeSet(b, { balancer: 'app', worker: ups[1]!.url, workerEdit: { lbfactor: 4200 } });
+    // dnsmasq re-reads SRV records only at start: a new one on the same port answers differently.
+    const port = dns.port;
+    await dns.dispose();
+    dns = dnsmasqFor([
+      ['a.test', 10, 60],
+      ['a.test', 10, 30],
+      ['b.test', 20, 10],
+      ['b.test', 20, 5],
+    ]);
+    await dns.start('', port);
+    await discoveryOf(b)!.groups[0]!.refresh();
+    assert.deepEqual(byUpstream(), [
+      { lbset: 0, loadfactor: 100 },
+      { lbset: 0, loadfactor: 42 },
+      { lbset: 1, loadfactor: 100 },
+      { lbset: 1, loadfactor: 50 },
+    ]);
   });
 });
