@@ -23,4 +23,6 @@ export const log = {
   cluster: root.extend('cluster'),
   /** Metrics and traces: their loading and failures. */
   observe: root.extend('observe'),
+  /** DNS resolutions of discovered member groups, and the workers they add and remove. */
+  discovery: root.extend('discovery'),
 };

@@ -4,6 +4,7 @@ export type {
   BalancerConfig,
   BalancerOptions,
   MemberOptions,
+  DiscoveredMemberOptions,
   WorkerTlsOptions,
   Duration,
   ErrorInfo,

@@ -19,6 +19,7 @@ import { drainWorker } from './health/drain.js';
 import { attachCluster } from './cluster/sync.js';
 import { announceTransitions } from './health/announce.js';
 import { doubledMount } from './proxy/doubled-mount.js';
+import { startDiscovery } from './discovery/discovery.js';
 
 export type NextFunction = (err?: unknown) => void;
 
@@ -71,8 +72,13 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   const balancers = specs.map((s) => new Balancer(s, global.clock, global.random));
   for (const b of balancers) announceTransitions(b, global.notices);
   const forwarder = new EngineForwarder(global);
+  // Workers DNS discovery removed leave the connection pools' bookkeeping too.
+  for (const b of balancers) b.on('worker-removed', (e) => forwarder.forget(e.worker));
   // Worker events, slow start, outlier ejection and active checks (lib/health), stopped by close().
   const health = balancers.map((b) => watchHealth(b));
+  // Members found in DNS (lib/discovery): their first lookups end before the first request is balanced.
+  const discovery = balancers.map((b) => startDiscovery(b, global.notices));
+  const firstLookups = Promise.all(discovery.map((d) => d?.firstLookups ?? Promise.resolve()));
   const deps: HandlerDeps = { global, forwarder };
   let closed = false;
   // Stored admin state (manager edits, added workers) applies before the first request is balanced.
@@ -81,8 +87,8 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   // A store shared by several processes (RedisStore) also shares health state (lib/cluster).
   const cluster = attachCluster(global.store, balancers);
   const startup = restoreWithin(global.store, balancers, global.clock, global.storeTimeoutMs);
-  const ready = startup.done
-    .then((end) => {
+  const ready = Promise.all([startup.done, firstLookups])
+    .then(([end]) => {
       if (end === 'timed-out') storeMissedStartup(global);
       if (end !== 'closed') cluster?.start();
     })
@@ -196,6 +202,7 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
         // Requests still waiting for the store are answered now (503), not when it answers.
         startup.abandon();
         cluster?.stop();
+        for (const d of discovery) d?.stop();
         // No check may start (or keep a socket open) once closing has begun.
         for (const h of health) h.stop();
         // WebSockets live until a side closes; waiting for them would only delay the deadline.

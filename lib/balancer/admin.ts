@@ -139,7 +139,7 @@ function prepareMember(b: Balancer, url: string): MemberSpec {
     throw err;
   }
   if (b.worker(spec.name)) throw new AdminError('conflict', 'addWorker', `${spec.name} is already a member of ${b.id}`);
-  if (b.workers.length >= b.maxWorkers) {
+  if (b.slotsUsed >= b.maxWorkers) {
     throw new AdminError('conflict', 'addWorker', `${b.id} has no free worker slot (growth is used up)`);
   }
   return spec;
@@ -236,11 +236,8 @@ function adminLetters(w: Worker): string {
   return PERSISTED_LETTERS.filter((l) => w.has(bitOf(l))).join('');
 }
 
-/** The balancer's admin state as the store keeps it; each call takes the next version. */
-export function toPersisted(b: Balancer): PersistedBalancer {
-  const version = (versions.get(b) ?? 0) + 1;
-  versions.set(b, version);
-  const workers: PersistedWorker[] = b.workers.map((w) => ({
+function persistedWorker(b: Balancer, w: Worker): PersistedWorker {
+  return {
     name: w.name,
     lbfactor: w.lbfactor,
     lbset: w.lbset,
@@ -248,7 +245,17 @@ export function toPersisted(b: Balancer): PersistedBalancer {
     redirect: w.redirect,
     status: adminLetters(w),
     ...(healthEdited(b).has(w.name) ? { health: persistedHealth(w.health, w.basePath) } : {}),
-  }));
+  };
+}
+
+/** The balancer's admin state as the store keeps it; each call takes the next version. */
+export function toPersisted(b: Balancer): PersistedBalancer {
+  const version = (versions.get(b) ?? 0) + 1;
+  versions.set(b, version);
+  const held = kept.get(b);
+  const workers: PersistedWorker[] = b.workers.map((w) => held?.get(w.name) ?? persistedWorker(b, w));
+  // Discovered workers whose address is gone keep their edits in the store until they come back.
+  if (held) for (const [name, pw] of held) if (!b.worker(name)) workers.push(pw);
   const state: PersistedBalancer = {
     version,
     lbmethod: b.lbmethod,
@@ -281,7 +288,10 @@ export function applyPersisted(b: Balancer, s: PersistedBalancer): void {
   if (s.stickysession !== undefined) b.sticky = parseStoredSticky(s.stickysession);
   for (const pw of s.workers) {
     const w = b.worker(pw.name);
-    if (w) restoreWorker(b, w, pw);
+    const held = kept.get(b);
+    // A discovered worker being drained keeps draining; its stored edits wait for its return.
+    if (held?.has(pw.name) || (!w && b.discovery.length > 0)) keep(b, pw);
+    else if (w) restoreWorker(b, w, pw);
     else log.config('%s: stored worker %s is not a member any more; skipped', b.id, pw.name);
   }
 }
@@ -325,4 +335,37 @@ function parseStoredSticky(s: string | null): StickyNames | undefined {
   if (s === null || s === '') return undefined;
   const [cookie = '', param = cookie] = s.split('|');
   return { cookie, param };
+}
+
+// ---------------------------------------------------------------- discovered workers
+
+/** Admin state of discovered workers whose address is gone (or going), by worker name. */
+const kept = new WeakMap<Balancer, Map<string, PersistedWorker>>();
+/** Addresses come and go (a new one per pod): only the latest this many are remembered. */
+const MAX_KEPT = 256;
+
+function keep(b: Balancer, pw: PersistedWorker): void {
+  let held = kept.get(b);
+  if (!held) kept.set(b, (held = new Map<string, PersistedWorker>()));
+  held.delete(pw.name);
+  held.set(pw.name, pw);
+  if (held.size > MAX_KEPT) held.delete(held.keys().next().value!);
+}
+
+/**
+ * A discovered worker's address is gone: keeps its admin state (the one saved for it from now on)
+ * before draining it sets N, so the worker comes back as the administrator left it.
+ */
+export function keepAdminState(b: Balancer, w: Worker): void {
+  if (!kept.get(b)?.has(w.name)) keep(b, persistedWorker(b, w));
+}
+
+/** Applies and forgets the admin state kept for a discovered worker that is back; true if there was one. */
+export function restoreAdminState(b: Balancer, w: Worker): boolean {
+  const held = kept.get(b);
+  const pw = held?.get(w.name);
+  if (!held || !pw) return false;
+  held.delete(w.name);
+  restoreWorker(b, w, pw);
+  return true;
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { BalancerSpec, MemberSpec, StickyNames } from '../config/spec.js';
+import type { BalancerSpec, DiscoverySpec, MemberSpec, StickyNames } from '../config/spec.js';
 import type { RouteCookieSpec } from '../model/route-cookie.js';
 import type { Clock, RandomSource } from '../model/clock.js';
 import type { Scheduler } from '../schedulers/types.js';
@@ -66,6 +66,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   readonly maxWorkers: number;
   /** CSRF token for the manager; random unless configured. */
   readonly nonce: string;
+  /** Member groups found in DNS (lib/discovery/ resolves them and adds and removes their workers). */
+  readonly discovery: readonly DiscoverySpec[];
 
   lbmethod: string;
   /** Who picks the worker for a request (lib/select/selector.ts). */
@@ -101,7 +103,9 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** Follows each request and its attempts (tracing); undefined: none. */
   requestTracer: RequestTracer | undefined = undefined;
 
-  readonly #defaultMaxAttempts: number;
+  readonly #configuredMembers: number;
+  /** Workers added by DNS discovery: they take no growth slot, and count towards the default maxattempts. */
+  #discovered = 0;
   readonly #waiters = new Set<() => void>();
   /** Requests waiting for a worker with a free slot, first come first served. */
   readonly #slotWaiters: (() => void)[] = [];
@@ -134,7 +138,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.queue = spec.queue;
     this.maxupgrades = spec.maxupgrades;
     this.maxWorkers = spec.members.length + spec.growth;
-    this.#defaultMaxAttempts = Math.max(0, spec.members.length - 1);
+    this.#configuredMembers = spec.members.length;
+    this.discovery = spec.discovery;
     for (const m of spec.members) this.workers.push(new Worker(m));
     this.selector = new Selector({
       settings: this,
@@ -150,9 +155,14 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     return this.selector.scheduler;
   }
 
-  /** Extra attempts after the first (Apache maxattempts; default configured members − 1). */
+  /** Extra attempts after the first (Apache maxattempts; default configured plus discovered members − 1). */
   get maxAttempts(): number {
-    return this.maxattemptsSet ?? this.#defaultMaxAttempts;
+    return this.maxattemptsSet ?? Math.max(0, this.#configuredMembers + this.#discovered - 1);
+  }
+
+  /** Worker slots in use (of maxWorkers): every worker but those DNS discovery added. */
+  get slotsUsed(): number {
+    return this.workers.length - this.#discovered;
   }
 
   worker(name: string): Worker | undefined {
@@ -249,19 +259,35 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     emitWorkerEvent(this, 'health-check-changed', w, reason);
   }
 
-  /** Adds a worker at run time within growth; it starts disabled, as in Apache. */
+  /** Adds a worker at run time: within growth, or outside it for one DNS discovery found (`spec.discovered`). */
   addWorker(spec: MemberSpec): Worker {
-    if (this.workers.length >= this.maxWorkers) {
+    if (spec.discovered === undefined && this.slotsUsed >= this.maxWorkers) {
       throw new BalancerError('ERR_CONFIG_INVALID', `${this.id}: no free worker slot (growth is used up)`);
     }
     if (this.worker(spec.name))
       throw new BalancerError('ERR_CONFIG_DUPLICATE', `${this.id}: ${spec.name} is already a member`);
     const w = new Worker(spec);
     this.workers.push(w);
+    if (w.discovered !== undefined) this.#discovered++;
     this.selector.workerAdded(w);
     this.#notify();
-    emitWorkerEvent(this, 'worker-added', w, 'added at run time');
+    emitWorkerEvent(this, 'worker-added', w, w.discovered ? `found in DNS (${w.discovered})` : 'added at run time');
     return w;
+  }
+
+  /**
+   * Takes a worker out of the balancer (DNS discovery, once its address is gone and it is drained).
+   * Refused (false) while it has anything in flight: its requests must release it first.
+   */
+  removeWorker(w: Worker, reason: string): boolean {
+    const i = this.workers.indexOf(w);
+    if (i === -1 || w.busy > 0) return false;
+    this.workers.splice(i, 1);
+    if (w.discovered !== undefined) this.#discovered--;
+    this.selector.workerRemoved(w);
+    this.#notify();
+    emitWorkerEvent(this, 'worker-removed', w, reason);
+    return true;
   }
 
   /**

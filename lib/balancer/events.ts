@@ -15,6 +15,7 @@ export const WORKER_EVENTS = [
   'worker-drained',
   'worker-added',
   'health-check-changed',
+  'worker-removed',
 ] as const;
 export type WorkerEventName = (typeof WORKER_EVENTS)[number];
 

@@ -71,6 +71,30 @@ export interface MemberOptions {
   hcbeforetraffic?: boolean;
 }
 
+/**
+ * A group of members found in DNS (see docs/discovery.md): one worker per address (A/AAAA) or per SRV
+ * target and port, each with the other member options given here. Re-resolved on the record's TTL,
+ * at most every `refresh`.
+ */
+export interface DiscoveredMemberOptions extends Omit<MemberOptions, 'url' | 'route'> {
+  /** "dns": A/AAAA records of `name`; "srv": SRV records of `name` (priority → lbset, weight → loadfactor). */
+  discover: 'dns' | 'srv';
+  /** The DNS name to resolve, e.g. "api.internal" or "_http._tcp.api.internal". */
+  name: string;
+  /** The workers' port (required for "dns"; "srv" records carry their own). */
+  port?: number;
+  /** The workers' scheme. Default "http". */
+  scheme?: 'http' | 'https';
+  /** Address family for "dns" and for SRV targets: 4 (A), 6 (AAAA) or 0 (both). Default 0. */
+  family?: 0 | 4 | 6;
+  /** Longest time between two resolutions (shorter when the record's TTL is). Default 30 s. */
+  refresh?: Duration;
+  /** DNS servers to ask ("127.0.0.1", "127.0.0.1:5353", "[::1]:53"). Default: the system's. */
+  servers?: string[];
+  /** How long an empty answer after a good one keeps the last workers, as an outage would. Default 60 s. */
+  grace?: Duration;
+}
+
 /** Passive ejection (outlier detection), see docs/health.md. `true` = all defaults. */
 export interface OutlierOptions {
   /** Failed attempts in a row that eject a worker (2..1000, default 5). One slow request never ejects. */
@@ -172,7 +196,8 @@ export interface BalancerOptions {
   queue?: { size?: number; timeout?: Duration };
   /** Most WebSocket (upgraded) connections open over all members at once; beyond it an upgrade gets 503. Default: no balancer-wide limit. */
   maxupgrades?: number;
-  members: MemberOptions[];
+  /** Fixed members (a URL each) and groups of members found in DNS. */
+  members: (MemberOptions | DiscoveredMemberOptions)[];
 }
 
 export interface ErrorInfo {

@@ -25,6 +25,26 @@ export interface MemberSpec {
   tls: WorkerTlsOptions | undefined;
   /** Active health check; undefined for hcmethod NONE. */
   health?: HealthCheckSpec | undefined;
+  /** The DNS name of the discovery group that added this worker; absent for configured members. */
+  discovered?: string;
+}
+
+/** A DNS-discovered member group after validation (lib/discovery/ resolves it). */
+export interface DiscoverySpec {
+  /** The member's field path, for logs ("balancers[0].members[1]"). */
+  field: string;
+  kind: 'dns' | 'srv';
+  name: string;
+  /** The workers' port ("dns"); undefined for "srv" (each record has its own). */
+  port: number | undefined;
+  scheme: 'http' | 'https';
+  family: 0 | 4 | 6;
+  refreshMs: number;
+  graceMs: number;
+  /** Resolver addresses; undefined: the system's. */
+  servers: string[] | undefined;
+  /** Every other member option, validated: each worker is this with its own url, name and route. */
+  template: MemberSpec;
 }
 
 export interface StickyNames {
@@ -64,4 +84,6 @@ export interface BalancerSpec {
   retrybudget: { percent: number; min: number };
   queue: { size: number; timeoutMs: number };
   members: MemberSpec[];
+  /** Member groups found in DNS. */
+  discovery: DiscoverySpec[];
 }

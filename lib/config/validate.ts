@@ -5,7 +5,7 @@ import { hasScheduler, listSchedulers } from '../schedulers/registry.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { BalancerConfig, BalancerOptions, MemberOptions, RouteCookieOptions } from './options.js';
 import type { RouteCookieSpec } from '../model/route-cookie.js';
-import type { BalancerSpec, MemberSpec, StickyNames } from './spec.js';
+import type { BalancerSpec, DiscoverySpec, MemberSpec, StickyNames } from './spec.js';
 import type { GlobalSpec } from './global-spec.js';
 import {
   parseBoolean,
@@ -26,6 +26,7 @@ import {
 } from './health.js';
 import { Notices, type Logger } from '../logger.js';
 import { durationWarnings } from './warnings.js';
+import { isDiscovered, validateDiscovery } from './discovery.js';
 
 const MEMBER_KEYS = new Set([
   'url',
@@ -260,18 +261,17 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
       'is empty (add members, or growth for workers added at run time)',
     );
   }
-  const members = b.members.map((m, j) => validateMember(`${path}.members[${j}]`, m));
+  const members: MemberSpec[] = [];
+  const discovery: DiscoverySpec[] = [];
   const seen = new Set<string>();
-  members.forEach((m, j) => {
-    if (seen.has(m.name)) {
-      throw new ConfigError(
-        `${path}.members[${j}].url`,
-        b.members[j]!.url,
-        'is used by another member',
-        'ERR_CONFIG_DUPLICATE',
-      );
-    }
-    seen.add(m.name);
+  b.members.forEach((m, j) => {
+    const field = `${path}.members[${j}]`;
+    if (isDiscovered(m)) return void discovery.push(validateDiscovery(field, m, validateMember));
+    const spec = validateMember(field, m);
+    if (seen.has(spec.name))
+      throw new ConfigError(`${field}.url`, m.url, 'is used by another member', 'ERR_CONFIG_DUPLICATE');
+    seen.add(spec.name);
+    members.push(spec);
   });
   if (b.nonce !== undefined && (typeof b.nonce !== 'string' || !/^[A-Za-z0-9-]{16,64}$/.test(b.nonce))) {
     throw new ConfigError(`${path}.nonce`, '(hidden)', 'is not 16..64 letters, digits or "-"');
@@ -298,6 +298,7 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
       b.maxupgrades === undefined ? Infinity : parseInteger(`${path}.maxupgrades`, b.maxupgrades, 0, 10_000_000),
     ...validateRetry(path, b),
     members,
+    discovery,
   };
 }
 

@@ -34,6 +34,8 @@ export class Worker {
   readonly tls: WorkerTlsOptions | undefined;
   /** Active health check settings (undefined: not checked). Change it through Balancer.setHealthCheck. */
   health: HealthCheckSpec | undefined;
+  /** The DNS name of the discovery group that added it; undefined for other workers. */
+  readonly discovered: string | undefined;
 
   redirect: string;
   retryMs: number;
@@ -86,6 +88,7 @@ export class Worker {
     this.maxupgrades = spec.maxupgrades;
     this.tls = spec.tls;
     this.health = spec.health;
+    this.discovered = spec.discovered;
     this.#lbfactor = spec.lbfactor;
     this.#lbset = spec.lbset;
     this.#route = spec.route;

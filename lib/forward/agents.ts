@@ -69,6 +69,11 @@ export class AgentPool {
     return out;
   }
 
+  /** A worker that left its balancer: its agent stays for the others of its profile. */
+  forget(worker: Worker): void {
+    this.#byWorker.delete(worker);
+  }
+
   destroy(): void {
     for (const a of this.#byProfile.values()) a.destroy();
     this.#byProfile.clear();

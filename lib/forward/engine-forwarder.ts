@@ -66,6 +66,11 @@ export class EngineForwarder implements Forwarder {
     return this.#agents.socketCounts();
   }
 
+  /** Its pool entry goes; idle sockets to its host:port expire with keepAliveIdle as any do. */
+  forget(worker: Worker): void {
+    this.#agents.forget(worker);
+  }
+
   /** Ends every open WebSocket tunnel (they live until a side closes). */
   endTunnels(): void {
     for (const s of this.#tunnels) s.destroy();

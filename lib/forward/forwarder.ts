@@ -50,6 +50,8 @@ export interface Forwarder {
   socketCounts(): Map<string, number>;
   /** Ends every open WebSocket tunnel. */
   endTunnels(): void;
+  /** The worker left its balancer (DNS discovery removed it): drop what is kept for it. */
+  forget?(worker: Worker): void;
   /** Closes every pooled worker socket. */
   close(): void;
 }

@@ -10,7 +10,7 @@ import { rampOnStateChange, rampWorker } from './slow-start.js';
 /**
  * Everything health-related for one balancer: worker events from state changes, slow start, passive
  * ejection from 'attempt' events, and one active checker per worker with a health check (workers
- * added at run time included). stop() removes every listener, timer and check socket.
+ * added at run time included, stopped for workers removed). stop() removes every listener, timer and check socket.
  */
 export class BalancerHealth {
   readonly balancer: Balancer;
@@ -28,6 +28,7 @@ export class BalancerHealth {
     if (balancer.outlier) balancer.on('attempt', this.outlier.onAttempt);
     balancer.on('worker-added', this.#onAdded);
     balancer.on('health-check-changed', this.#onCheckChanged);
+    balancer.on('worker-removed', this.#onRemoved);
     for (const w of balancer.workers) this.#watch(w);
   }
 
@@ -49,6 +50,7 @@ export class BalancerHealth {
     this.balancer.off('attempt', this.outlier.onAttempt);
     this.balancer.off('worker-added', this.#onAdded);
     this.balancer.off('health-check-changed', this.#onCheckChanged);
+    this.balancer.off('worker-removed', this.#onRemoved);
     for (const c of this.#checkers.values()) c.stop();
   }
 
@@ -85,6 +87,11 @@ export class BalancerHealth {
   readonly #onAdded = (e: WorkerEvent): void => {
     rampWorker(this.balancer, e.worker, 'added');
     if (!this.#stopped) this.#watch(e.worker);
+  };
+
+  readonly #onRemoved = (e: WorkerEvent): void => {
+    this.#checkers.get(e.worker)?.stop();
+    this.#checkers.delete(e.worker);
   };
 }
 

@@ -184,7 +184,7 @@ function balancerSection(snap: ManagerSnapshot, b: BalancerSnapshot, ctx: PageCo
 <h2>LoadBalancer Status for ${link(snap, balancerQuery(b), b.id)}</h2>
 ${settingsTable(b)}
 ${workersTable(snap, b, selWorker, ctx)}
-${instancesTable(b)}${form}</section>`;
+${discoveryTable(b)}${instancesTable(b)}${form}</section>`;
 }
 
 function settingsTable(b: BalancerSnapshot): string {
@@ -263,11 +263,13 @@ function workerRow(
   const num = (v: unknown, k = ''): string => `<td class="num"${k ? ` data-k="${k}"` : ''}>${h(v)}</td>`;
   const bytes = (n: number): string => `<td class="num" title="${n} bytes">${h(humanSize(n))}</td>`;
   const spark = ctx.sparks?.(b.name, w.name) ?? '';
+  const found =
+    w.discovered === undefined ? '' : ` <small title="found in DNS: ${h(w.discovered)}">(discovered)</small>`;
   return `<tr data-worker="${h(w.name)}" data-status="${h(w.status)}"${selected ? ' class="sel"' : ''}><td>${link(
     snap,
     workerQuery(b, w),
     w.name,
-  )}</td><td>${h(w.route)}</td><td>${h(w.redirect)}</td>${num(w.loadfactor.toFixed(2))}${num(
+  )}${found}</td><td>${h(w.route)}</td><td>${h(w.redirect)}</td>${num(w.loadfactor.toFixed(2))}${num(
     w.lbset,
   )}<td data-k="status">${statusBadge(w)}</td>${num(w.elected, 'elected')}${num(w.busy, 'busy')}${num(w.lbstatus)}${bytes(
     w.transferred,
@@ -286,6 +288,21 @@ function healthCells(w: WorkerSnapshot): string {
   )}</td><td class="num">${h(`${c.fails} (${c.failCount})`)}</td><td>${h(c.uri ?? '')}</td><td>${h(
     c.expect ?? '',
   )}</td><td>${h(last)}</td>`;
+}
+
+/** Members found in DNS: each group's name, state, last and next lookup, and its workers. */
+function discoveryTable(b: BalancerSnapshot): string {
+  if (!b.discovery || b.discovery.length === 0) return '';
+  const rows = b.discovery.map(
+    (g) =>
+      `<tr><td>${h(g.kind.toUpperCase())} <code>${h(g.name)}</code></td><td>${h(g.state)}${
+        g.lastError ? ` (${h(g.lastError)})` : ''
+      }</td><td>${h(g.lastResolution ?? '-')}</td><td>${h(g.nextRefresh ?? '-')}</td><td>${h(g.workers.join(' '))}</td></tr>`,
+  );
+  const heads = ['Source', 'State', 'Last resolution', 'Next refresh', 'Workers'];
+  return `<h3>Discovered members</h3><div class="scroll"><table class="discovery"><tr>${heads.map((x) => `<th>${x}</th>`).join('')}</tr>
+${rows.join('\n')}</table></div>
+`;
 }
 
 /** With a shared store: each instance's counters per worker (the workers table shows their sums). */

@@ -1,7 +1,13 @@
 import type { Balancer } from '../balancer/balancer.js';
 import type { Worker } from '../core/worker.js';
 import type { StateStore } from '../model/store.js';
-import type { BalancerSnapshot, HealthCheckSnapshot, ManagerSnapshot, WorkerSnapshot } from './types.js';
+import type {
+  BalancerSnapshot,
+  DiscoverySnapshot,
+  HealthCheckSnapshot,
+  ManagerSnapshot,
+  WorkerSnapshot,
+} from './types.js';
 import { appliesTo, statusSetText } from '../config/health.js';
 import { healthOf } from '../health/monitor.js';
 import { FLAGS, statusLetters, statusWords, HC_FAIL, IN_ERROR } from '../model/status.js';
@@ -10,6 +16,7 @@ import { listSchedulers } from '../schedulers/registry.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { errorCount } from './error-counts.js';
 import { clusterOf } from '../cluster/sync.js';
+import { discoveryOf } from '../discovery/discovery.js';
 
 export interface SnapshotSource {
   readonly balancers: readonly Balancer[];
@@ -55,8 +62,25 @@ export function balancerSnapshot(b: Balancer, readOnly: boolean): BalancerSnapsh
     timeoutMs: b.timeoutMs,
     maxattempts: b.maxAttempts,
     maxattemptsSet: b.maxattemptsSet !== undefined,
-    members: { max: b.maxWorkers, used: b.workers.length, free: b.maxWorkers - b.workers.length },
+    members: { max: b.maxWorkers, used: b.slotsUsed, free: b.maxWorkers - b.slotsUsed },
     workers: b.workers.map((w) => workerSnapshot(b, w)),
+    ...discoverySnapshot(b),
+  };
+}
+
+function discoverySnapshot(b: Balancer): { discovery?: DiscoverySnapshot[] } {
+  const d = discoveryOf(b);
+  if (!d) return {};
+  return {
+    discovery: d.groups.map((g) => ({
+      kind: g.spec.kind,
+      name: g.spec.name,
+      state: g.state,
+      lastResolution: g.lastResolution === undefined ? null : isoTime(g.lastResolution),
+      nextRefresh: g.nextRefresh === undefined ? null : isoTime(g.nextRefresh),
+      lastError: g.lastError ?? null,
+      workers: g.workers.map((w) => w.name),
+    })),
   };
 }
 
@@ -98,6 +122,7 @@ export function workerSnapshot(b: Balancer, w: Worker): WorkerSnapshot {
     max: w.max,
     healthCheck: healthCheckSnapshot(b, w),
     ...(rows ? { instances: rows } : {}),
+    ...(w.discovered === undefined ? {} : { discovered: w.discovered }),
   };
 }
 

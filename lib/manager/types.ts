@@ -46,6 +46,24 @@ export interface WorkerSnapshot {
   healthCheck: HealthCheckSnapshot | null;
   /** With a shared store: each instance's counters (elected, transferred and read above are their sums). */
   instances?: InstanceRow[];
+  /** Added by DNS discovery: the name of its group. */
+  discovered?: string;
+}
+
+/** A member group found in DNS, as the manager shows it. */
+export interface DiscoverySnapshot {
+  kind: 'dns' | 'srv';
+  /** The DNS name resolved. */
+  name: string;
+  /** pending (no answer yet), ok, failing (DNS did not answer: the last workers are kept), empty. */
+  state: 'pending' | 'ok' | 'failing' | 'empty';
+  /** ISO 8601 times; null when none yet (or on an injected clock no Date can hold). */
+  lastResolution: string | null;
+  nextRefresh: string | null;
+  /** The last lookup's error code while failing, else null. */
+  lastError: string | null;
+  /** Its workers' names; those whose address is gone are draining until they are removed. */
+  workers: string[];
 }
 
 export interface HealthCheckSnapshot {
@@ -86,6 +104,8 @@ export interface BalancerSnapshot {
   maxattemptsSet: boolean;
   members: { max: number; used: number; free: number };
   workers: WorkerSnapshot[];
+  /** Only when the balancer has members found in DNS. */
+  discovery?: DiscoverySnapshot[];
 }
 
 export interface ManagerSnapshot {

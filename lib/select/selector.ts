@@ -112,6 +112,16 @@ export class Selector implements WorkerObserver {
     this.#tiers = undefined;
   }
 
+  /** A worker left the balancer's array (spliced out by the balancer); the scheduler's structures are rebuilt. */
+  workerRemoved(w: Worker): void {
+    if (w.observer === this) w.observer = undefined;
+    this.#scheduler.settle?.();
+    this.election = undefined;
+    this.#version++;
+    this.#routes = undefined;
+    this.#tiers = undefined;
+  }
+
   /** Workers grouped by lbset, lowest first, each group in config order. */
   tiers(): readonly Worker[][] {
     if (!this.#tiers) {

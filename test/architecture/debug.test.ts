@@ -17,9 +17,19 @@ describe('debug namespaces', () => {
   it('all sit under express-proxy-balancer:', () => {
     assert.deepEqual(
       Object.values(log).map((d) => d.namespace),
-      ['config', 'select', 'route', 'forward', 'state', 'health', 'manager', 'store', 'cluster', 'observe'].map(
-        (area) => `express-proxy-balancer:${area}`,
-      ),
+      [
+        'config',
+        'select',
+        'route',
+        'forward',
+        'state',
+        'health',
+        'manager',
+        'store',
+        'cluster',
+        'observe',
+        'discovery',
+      ].map((area) => `express-proxy-balancer:${area}`),
     );
   });
 });

@@ -31,18 +31,20 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'forward/': [...BASE, 'model/', 'config/', 'core/'],
   'health/': [...BASE, 'model/', 'config/', 'core/', 'balancer/', 'forward/'],
   'cluster/': [...BASE, 'model/', 'config/', 'core/', 'balancer/', 'health/', 'store/'],
+  'discovery/': [...BASE, ...SELECTION, 'config/'],
   'observe/': [...BASE, ...SELECTION, 'config/', 'health/'],
-  'manager/': [...BASE, ...SELECTION, 'config/', 'store/', 'health/', 'cluster/', 'observe/'],
+  'manager/': [...BASE, ...SELECTION, 'config/', 'store/', 'health/', 'cluster/', 'discovery/', 'observe/'],
   'proxy/': [...BASE, ...SELECTION, 'config/', 'forward/'],
   'middleware.ts': [
     ...BASE,
     ...SELECTION,
-    ...['config/', 'store/', 'forward/', 'health/', 'cluster/', 'observe/', 'manager/', 'proxy/'],
+    ...['config/', 'store/', 'forward/', 'health/', 'cluster/', 'discovery/', 'observe/', 'manager/', 'proxy/'],
   ],
   'index.ts': [
     ...BASE,
     ...SELECTION,
-    ...['config/', 'store/', 'forward/', 'health/', 'cluster/', 'observe/', 'manager/', 'proxy/', 'middleware.ts'],
+    ...['config/', 'store/', 'forward/', 'health/', 'cluster/', 'discovery/', 'observe/', 'manager/', 'proxy/'],
+    'middleware.ts',
   ],
 };
 
@@ -53,6 +55,7 @@ const NEVER_FROM_SELECTION_CORE = [
   'forward/',
   'health/',
   'observe/',
+  'discovery/',
   'manager/',
   'cluster/',
   'store/',

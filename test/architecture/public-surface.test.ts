@@ -34,6 +34,7 @@ const PUBLIC = [
   'ClusterSync',
   'CodeOf',
   'ConfigError',
+  'DiscoveredMemberOptions',
   'Duration',
   'ERRORS',
   'ERROR_CODES',

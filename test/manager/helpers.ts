@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import express5 from 'express';
 import express4 from 'express4';
@@ -122,4 +123,14 @@ export async function traffic(s: Setup, n: number, headers: Record<string, strin
 
 export function workerUrl(s: Setup, i: number): string {
   return s.ups[i]!.url;
+}
+
+/**
+ * The page without its one script of its own (the live view: nonce-tagged, only the live URL as JSON in
+ * it), so a test can check that no other script reached the page. Throws when that script is missing.
+ */
+export function withoutOwnScript(html: string): string {
+  const own = /<script nonce="[^"<>]+">const LIVE_URL = "(?:[^"\\<>\n]|\\.)*";\n[^<]*<\/script><\/body><\/html>\n$/;
+  assert.match(html, own, 'the page ends with its own live-view script');
+  return html.replace(own, '</body></html>\n');
 }

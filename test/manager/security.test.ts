@@ -5,7 +5,7 @@ import { balancer, managerRouter } from '../../lib/index.js';
 import { nonceMatches } from '../../lib/manager/security.js';
 import { listen, request, type Reply } from '../support/http.js';
 import { startUpstreams, stopAll } from '../support/upstreams.js';
-import { api, get, nonceOf, postForm, setup, traffic, workerUrl, type Setup } from './helpers.js';
+import { api, get, nonceOf, postForm, setup, traffic, withoutOwnScript, workerUrl, type Setup } from './helpers.js';
 
 function state(s: Setup): string {
   const b = s.lb.balancers[0]!;
@@ -265,12 +265,17 @@ describe('response headers', () => {
     checkHeaders(await api(s, 'PUT', ''), '405');
   });
 
-  test("the page's only style element carries the CSP nonce; no inline style attributes or scripts", async (t) => {
+  test("the page's only style and script elements carry the CSP nonce; no inline style attributes or handlers", async (t) => {
     const s = await setup(t);
     const r = await get(`${s.manager}?b=oracle`);
     const nonce = /style-src 'nonce-([^']+)'/.exec(String(r.headers['content-security-policy']))![1]!;
     assert.ok(r.body.includes(`<style nonce="${nonce}">`));
-    assert.doesNotMatch(r.body, /<script|\sstyle=|\son[a-z]+=/i);
+    assert.ok(r.body.includes(`<script nonce="${nonce}">`));
+    assert.match(
+      String(r.headers['content-security-policy']),
+      new RegExp(`script-src 'nonce-${nonce.replace(/[+/]/g, '\\$&')}'`),
+    );
+    assert.doesNotMatch(withoutOwnScript(r.body), /<script|\sstyle=|\son[a-z]+=/i);
     const again = await get(`${s.manager}?b=oracle`);
     assert.notEqual(
       /nonce-([^']+)/.exec(String(again.headers['content-security-policy']))![1],
