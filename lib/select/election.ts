@@ -18,7 +18,7 @@ export interface ElectionCache {
    */
   due: number;
   /** The group the scheduler ranks, or undefined when the answer was `outcome`. */
-  group: CandidateGroup | undefined;
+  group: CandidateGroup<Worker> | undefined;
   outcome: 'full' | undefined;
   /** Usable workers outside `group` (sticky accounting credits them too) and the lbfactor sum of all usable. */
   others: readonly Worker[];

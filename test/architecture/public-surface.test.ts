@@ -27,6 +27,7 @@ const PUBLIC = [
   'BalancerOptions',
   'BalancerSnapshot',
   'ChangeSet',
+  'Candidate',
   'CheckResult',
   'Clock',
   'ClusterSync',
