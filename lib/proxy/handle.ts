@@ -178,6 +178,7 @@ class HttpRequest implements AttemptSide, ForwardRequest {
   }
 
   responseExtras(): readonly string[] {
+    this.#failover.headArrived();
     return addedHeaders(this.deps.global, this.balancer, this.#failover.worker!, this.ctx);
   }
 

@@ -24,13 +24,22 @@ export interface Candidate {
   readonly ramp: object | undefined;
 }
 
+/** What an attempt on a worker came to, for schedulers that learn from it (Scheduler.observe). */
+export interface AttemptObservation {
+  /** From sending the request to its response head, or to the failure. */
+  latencyMs: number;
+  /** No response: not connected, timed out, reset or closed before the head. */
+  failed: boolean;
+}
+
 /**
  * Ranks candidates. The selector has already applied tiers, spares, standbys, draining and error
  * retry: `candidates` are usable, in election order, never empty. `pick` must be synchronous and
  * return one of them; it may update the workers' scheduler counter (lbstatus).
  */
 export interface Scheduler {
-  pick<C extends Candidate>(candidates: readonly C[]): C;
+  /** `key`: the request's hash key (the balancer's `hashkey`), undefined when it has none or none is set. */
+  pick<C extends Candidate>(candidates: readonly C[], key?: string): C;
   /** Forget scheduler state (lbmethod changed, manager reset). */
   reset?(workers: readonly Candidate[]): void;
 
@@ -42,9 +51,11 @@ export interface Scheduler {
    * workers and weights, for as long as nothing that decides the candidates changes (a new object
    * then). pick() may be called in between with other arrays (a retry's avoid set, a slow-start ramp).
    */
-  pickCached?<C extends Candidate>(group: CandidateGroup<C>): C;
+  pickCached?<C extends Candidate>(group: CandidateGroup<C>, key?: string): C;
   /** A worker's busy, transferred or read counter changed (acquire, release). */
   countersChanged?(w: Candidate): void;
+  /** An attempt on w ended: its response-head latency, or a failure (requests only, not upgrades). */
+  observe?(w: Candidate, attempt: AttemptObservation): void;
   /**
    * Apache's sticky accounting when the usable workers are `group` (a cached group) plus others the
    * caller credits itself: each of `group` += lbfactor, `routed` −= total. False if not done (the
@@ -57,11 +68,29 @@ export interface Scheduler {
   settle?(): void;
 }
 
+/** The balancer settings the built-in schedulers read on every pick, so edits apply at once. */
+export interface SchedulerOptions {
+  /** p2c: how much requests in flight count against the weight (Envoy's active_request_bias). */
+  readonly p2cbias: number;
+  /** ewma: the latency average forgets over this many milliseconds. */
+  readonly ewmadecayMs: number;
+  /** hash: no worker takes more than this percent of the average in flight (0: no bound). */
+  readonly hashbalancefactor: number;
+}
+
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = Object.freeze({
+  p2cbias: 1,
+  ewmadecayMs: 10_000,
+  hashbalancefactor: 125,
+});
+
 export interface SchedulerContext {
   /** Injected randomness, for schedulers that draw. */
   random: RandomSource;
   /** Injected clock, for schedulers that measure time. */
   now(): number;
+  /** The balancer's settings for the built-in schedulers (their defaults when absent). */
+  options?: SchedulerOptions;
 }
 
 /** Builds one scheduler instance per balancer. */
