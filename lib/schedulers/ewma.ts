@@ -5,8 +5,8 @@
  * (the peak), a faster one pulls it down by the time since the last one, e^(−Δt/ewmadecay). A failed
  * attempt counts as a latency of max(its own, 10 × the median average, 1 s), so a failing worker
  * is avoided for about a decay time. Without news a worker's average drifts back to the median over
- * the same decay, so a new worker, and one back from error state, starts near the median: neither
- * flooded as if it were fastest nor starved as if it were slowest.
+ * the same decay, so a new worker (until its first sample), and one back from error state, costs
+ * about the median: neither flooded as if it were fastest nor starved as if it were slowest.
  *
  * A pick draws two distinct candidates by weight (draw.ts, as p2c) and keeps the lower cost
  * = average × (busy + 1) / weight, the first drawn on a tie. O(log n) per pick (O(1) with equal
@@ -68,9 +68,12 @@ export const ewma = defineScheduler(({ random, now, options = DEFAULT_SCHEDULER_
       const sample = failed ? Math.max(latencyMs, FAILURE_FACTOR * median, FAILURE_FLOOR_MS) : latencyMs;
       const a = averages.get(w);
       const current = latency(w, t);
-      // A slower sample is taken at once (the peak); a faster one pulls by the time since the last.
-      const pull = a === undefined ? 0 : 1 - Math.exp(-(t - a.stamp) / options.ewmadecayMs);
-      const value = sample >= current ? sample : current + (sample - current) * pull;
+      // The first sample is taken as it is; after that a slower one is taken at once (the peak) and
+      // a faster one pulls by the time since the last.
+      const value =
+        a === undefined || sample >= current
+          ? sample
+          : current + (sample - current) * (1 - Math.exp(-(t - a.stamp) / options.ewmadecayMs));
       if (a === undefined) averages.set(w, { value, stamp: t });
       else {
         a.value = value;

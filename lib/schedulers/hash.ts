@@ -62,15 +62,17 @@ export const hash = defineScheduler(({ random, options = DEFAULT_SCHEDULER_OPTIO
 
   const walk = <C extends Candidate>(candidates: readonly C[], v: View, key: string): C => {
     const { ring: r, position } = v;
-    const factor = options.hashbalancefactor / 100;
-    const share = (factor * (v.busySum + 1)) / v.weightSum;
+    // Integers divided once, so a bound that is a whole number is not rounded up past it.
+    const factor = options.hashbalancefactor;
+    const share = factor * (v.busySum + 1);
+    const whole = 100 * v.weightSum;
     const size = r.points.length;
     let at = r.first(hash32(key));
     for (let step = 0; step < size; step++) {
       const p = position[r.owners[at]!]!;
       if (p >= 0) {
         const w = candidates[p]!;
-        if (factor === 0 || w.busy + 1 <= Math.ceil(share * w.weight)) return w;
+        if (factor === 0 || w.busy + 1 <= Math.ceil((share * w.weight) / whole)) return w;
       }
       if (++at === size) at = 0;
     }
