@@ -28,7 +28,7 @@ export function hashKeyOf(
     case 'header':
       return nonEmpty(req.headers[spec.name]);
     case 'cookie':
-      return cookie === undefined || !cookie.includes(spec.name) ? undefined : cookieValue(cookie, spec.name);
+      return !cookie?.includes(spec.name) ? undefined : cookieValue(cookie, spec.name);
     case 'query':
       return queryValue(url, spec.name);
   }

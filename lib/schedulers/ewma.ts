@@ -27,7 +27,9 @@ interface Average {
   stamp: number;
 }
 
-export const ewma = defineScheduler(({ random, now, options = DEFAULT_SCHEDULER_OPTIONS }) => {
+export const ewma = defineScheduler((ctx) => {
+  const { random, options = DEFAULT_SCHEDULER_OPTIONS } = ctx;
+  const now = (): number => ctx.now();
   let averages = new Map<Candidate, Average>();
   /** The median average, 0 while nothing was observed (then every worker costs the same). */
   let median = 0;

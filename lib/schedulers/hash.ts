@@ -38,7 +38,7 @@ export const hash = defineScheduler(({ random, options = DEFAULT_SCHEDULER_OPTIO
   const fallback = { cached: new WeightedDraw(), other: new WeightedDraw(), out: new Int32Array(2) };
 
   const ringFor = (candidates: readonly Candidate[]): Ring => {
-    if (ring === undefined || !ring.covers(candidates)) {
+    if (!ring?.covers(candidates)) {
       ring = new Ring(ring === undefined ? candidates : ring.with(candidates));
       view = undefined;
     }

@@ -54,7 +54,7 @@ function build(members: { id: string; loadfactor?: number; status?: string }[], 
       {
         name: 'api',
         mount: '/api',
-        lbmethod: 'p2c',
+        lbmethod: 'two-choices',
         members: members.map(({ id, ...m }) => ({ url: `http://${id}:8080`, ...m })),
       },
     ],
@@ -73,7 +73,7 @@ describe(PAGE, () => {
   });
 
   it('p2c: two different candidates drawn by the injected random, the less loaded per weight wins', async () => {
-    registerScheduler('p2c', await loadP2c());
+    registerScheduler('two-choices', await loadP2c());
     // Draws 0, 0: i = 0 (a), j = 0 → 1 (b), a second index never equal to the first. Idle, a's load is
     // 1/100 and b's 1/200 (loadfactor 2): b. Then 0.99, 0: i = 1 (b), j = 0 (a); b holds one request,
     // so 2/200 = 1/100 ties with a, and a tie keeps the first draw: b.

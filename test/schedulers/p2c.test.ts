@@ -93,7 +93,8 @@ describe('p2c: through the election, 100 000 picks', () => {
       counts.set(host(w), (counts.get(host(w)) ?? 0) + 1);
       b.acquire(w);
       held.push(w);
-      if (held.length > 100) b.release(held.shift()!, { kind: 'completed', status: 200, transferred: 0, read: 0 }, 'GET');
+      if (held.length > 100)
+        b.release(held.shift()!, { kind: 'completed', status: 200, transferred: 0, read: 0 }, 'GET');
     }
     weights.forEach((lf, i) => {
       const share = (counts.get(`w${i}`) ?? 0) / 1000;
