@@ -15,7 +15,12 @@ export class WeightedDraw {
   #equal = true;
 
   /** Positions i ≠ j in `candidates` (at least two), into `out`. */
-  draw(candidates: readonly Candidate[], group: CandidateGroup | undefined, random: RandomSource, out: Int32Array): void {
+  draw(
+    candidates: readonly Candidate[],
+    group: CandidateGroup | undefined,
+    random: RandomSource,
+    out: Int32Array,
+  ): void {
     const n = candidates.length;
     if (group === undefined || group !== this.#group) this.#build(candidates, group);
     if (this.#equal) {

@@ -95,8 +95,7 @@ export const hash = defineScheduler(({ random, options = DEFAULT_SCHEDULER_OPTIO
     countersChanged(w) {
       const v = view;
       if (v === undefined) return;
-      const id = v.ring.idOf(w.name);
-      const p = id < 0 ? -1 : v.position[id]!;
+      const p = v.group === undefined ? -1 : v.group.indexOf(w);
       if (p < 0) return;
       v.busySum += w.busy - v.busy[p]!;
       v.busy[p] = w.busy;

@@ -39,6 +39,8 @@ export class Ring {
   readonly points: Uint32Array;
   readonly owners: Int32Array;
   readonly members: readonly string[];
+  /** Per top 16 bits of a hash: the first point with those bits or more, so a search spans one bucket. */
+  readonly #buckets: Int32Array;
   readonly #index: Map<string, number>;
   readonly #lbfactors: readonly number[];
 
@@ -48,9 +50,7 @@ export class Ring {
     this.#index = new Map(this.members.map((n, i) => [n, i]));
     const total = members.reduce((s, m) => s + Math.max(1, Math.round((m.lbfactor * POINTS_PER_LOADFACTOR) / 100)), 0);
     const scale = total > MAX_POINTS ? MAX_POINTS / total : 1;
-    const counts = members.map((m) =>
-      Math.max(1, Math.round(((m.lbfactor * POINTS_PER_LOADFACTOR) / 100) * scale)),
-    );
+    const counts = members.map((m) => Math.max(1, Math.round(((m.lbfactor * POINTS_PER_LOADFACTOR) / 100) * scale)));
     const size = counts.reduce((s, c) => s + c, 0);
     // point × 2^21 + member id is exact in a double (32 + 21 bits), so one numeric sort orders both.
     const keyed = new Float64Array(size);
@@ -67,6 +67,12 @@ export class Ring {
       const id = v % 2 ** 21;
       this.owners[i] = id;
       this.points[i] = (v - id) / 2 ** 21;
+    }
+    this.#buckets = new Int32Array(65537);
+    let at2 = 0;
+    for (let b = 0; b <= 65536; b++) {
+      while (at2 < size && this.points[at2]! >>> 16 < b) at2++;
+      this.#buckets[b] = at2;
     }
   }
 
@@ -95,8 +101,9 @@ export class Ring {
   /** The first point at or after h, wrapping to 0. */
   first(h: number): number {
     const points = this.points;
-    let lo = 0;
-    let hi = points.length;
+    const top = h >>> 16;
+    let lo = this.#buckets[top]!;
+    let hi = this.#buckets[top + 1]!;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (points[mid]! < h) lo = mid + 1;
