@@ -7,7 +7,7 @@ import type { HashKeySpec } from '../config/scheduler-options.js';
 import type { Clock, RandomSource } from './clock.js';
 import type { Scheduler } from '../schedulers/types.js';
 import type { SlowStartSpec } from '../config/health-spec.js';
-import type { Outcome } from './outcome.js';
+import type { AttemptTiming, Outcome } from './outcome.js';
 import type { WorkerEvents } from './events.js';
 import type { OutlierSpec } from '../config/health-spec.js';
 import { BalancerError } from '../errors.js';
@@ -17,7 +17,6 @@ import { IN_ERROR, statusLetters } from './status.js';
 import { rampFactor } from './ramp.js';
 import { emitWorkerEvent } from './events.js';
 import { Selector } from '../select/selector.js';
-import type { AttemptTiming } from '../select/accounting.js';
 
 export interface WorkerStateEvent {
   balancer: string;

@@ -1,6 +1,7 @@
-import type { RandomSource } from '../core/clock.js';
 import type { CandidateGroup } from './group.js';
-import type { Candidate } from './types.js';
+import type { Candidate, SchedulerContext } from './types.js';
+
+type RandomSource = SchedulerContext['random'];
 
 /**
  * Two distinct candidates drawn at random in proportion to their weights, for the power-of-two-

@@ -12,11 +12,10 @@
  * [100, 300); then 0.9·(400−200) = 180 is past a's [0, 100), so it moves over b to 380: c. Both
  * idle: tie, b (the first drawn).
  */
-import type { Candidate, SchedulerOptions } from './types.js';
+import type { Candidate, SchedulerContext, SchedulerOptions } from './types.js';
 import type { CandidateGroup } from './group.js';
 import { DEFAULT_SCHEDULER_OPTIONS, defineScheduler } from './types.js';
 import { WeightedDraw } from './draw.js';
-import type { RandomSource } from '../core/clock.js';
 
 export function p2cLoad(w: Candidate, bias: number): number {
   return w.busy === 0 || bias === 0 ? 0 : (bias === 1 ? w.busy : w.busy ** bias) / w.weight;
@@ -27,7 +26,7 @@ export function p2cPick<C extends Candidate>(
   candidates: readonly C[],
   group: CandidateGroup | undefined,
   draw: WeightedDraw,
-  random: RandomSource,
+  random: SchedulerContext['random'],
   options: SchedulerOptions,
   out: Int32Array,
 ): C {

@@ -1,5 +1,7 @@
 import type { Worker } from '../core/worker.js';
-import type { Outcome } from '../core/outcome.js';
+import type { AttemptTiming, Outcome } from '../core/outcome.js';
+
+export type { AttemptTiming };
 import type { AttemptObservation } from '../schedulers/types.js';
 import type { Selector } from './selector.js';
 import { currentElection } from './election.js';
@@ -27,12 +29,6 @@ export function chargeStickyHit(sel: Selector, routed: Worker): void {
     }
   }
   routed.lbstatus -= total;
-}
-
-/** When an attempt's response head came and when it ended, in ms after it was sent. */
-export interface AttemptTiming {
-  headMs: number | undefined;
-  endMs: number;
 }
 
 /**
