@@ -19,6 +19,7 @@
 //   sticky  as cycle, but every selection carries a session route (r0, r1, … in turn over all N
 //           members, each member owning one): route lookup + Apache's sticky accounting, the
 //           per-request work of sticky traffic.
+// hash gets a request key per selection (4096 keys in turn); the other schedulers ignore keys.
 // The balancer is built with the public balancer() factory (members http://127.0.0.1:1/wI, never
 // contacted), so election (tiers, usability, spares), the scheduler and the accounting are the
 // shipped code from dist/esm. Weights: "equal" (loadfactor 1) or "mixed" (loadfactor 1..5 by index).
@@ -83,6 +84,14 @@ async function child(lbmethod, n, weights, mode, opts) {
   const b = build(lib, lbmethod, n, weights);
   const { selectWorker } = lib;
   const ctx = newCtx(b);
+  // hash: each selection carries one of 4096 keys in turn (the request's hashkey), as a request would.
+  const keys = lbmethod === 'hash' ? Array.from({ length: 4096 }, (_, i) => `user-${i}`) : undefined;
+  let nextKey = 0;
+  const keyed = () => {
+    if (keys === undefined) return;
+    ctx.hashKey = keys[nextKey];
+    nextKey = (nextKey + 1) & 4095;
+  };
   const ring = new Array(INFLIGHT).fill(undefined);
   let head = 0;
   let sink = 0;
@@ -101,6 +110,7 @@ async function child(lbmethod, n, weights, mode, opts) {
           for (let i = 0; i < iters; i++) {
             const old = ring[head];
             if (old !== undefined) b.release(old, OUTCOME, 'GET');
+            keyed();
             const sel = selectWorker(b, sticky ? hit() : undefined, ctx, undefined);
             const w = sel.worker;
             b.acquire(w);
@@ -110,6 +120,7 @@ async function child(lbmethod, n, weights, mode, opts) {
         }
       : (iters) => {
           for (let i = 0; i < iters; i++) {
+            keyed();
             if (selectWorker(b, undefined, ctx, undefined).worker === undefined) sink++;
           }
         };

@@ -24,7 +24,7 @@ export type { StatusLetter } from './model/status.js';
 export type { Clock, RandomSource } from './model/clock.js';
 export { registerScheduler, getScheduler, listSchedulers } from './schedulers/registry.js';
 export { defineScheduler } from './schedulers/types.js';
-export type { Scheduler, SchedulerContext, SchedulerFactory } from './schedulers/types.js';
+export type { Candidate, Scheduler, SchedulerContext, SchedulerFactory } from './schedulers/types.js';
 export { BalancerError, ConfigError, ERROR_CODES, ERRORS, errorDocs } from './errors.js';
 export type { ErrorCode, ErrorClass, ErrorEntry, CodeOf } from './errors.js';
 export { MemoryStore } from './store/memory-store.js';

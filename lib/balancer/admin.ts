@@ -1,4 +1,5 @@
 import type { Balancer } from './balancer.js';
+import { hashKeyText, type HashKeySpec } from '../config/scheduler-options.js';
 import type { Worker } from '../core/worker.js';
 import type { MemberSpec, StickyNames } from '../config/spec.js';
 import type { PersistedBalancer, PersistedWorker } from '../model/store.js';
@@ -34,6 +35,11 @@ export interface BalancerEdit {
   nofailover?: boolean;
   /** null clears stickiness. */
   sticky?: StickyNames | null;
+  hashkey?: HashKeySpec;
+  hashbalancefactor?: number;
+  p2cbias?: number;
+  ewmadecayMs?: number;
+  panic?: number;
 }
 
 /** One validated request for change; applied all-or-nothing by applyChangeSet. */
@@ -174,6 +180,14 @@ function applyBalancerEdit(b: Balancer, e: BalancerEdit): void {
   if (e.maxattempts !== undefined) b.maxattemptsSet = e.maxattempts;
   if (e.nofailover !== undefined) b.nofailover = e.nofailover;
   if (e.sticky !== undefined) b.sticky = e.sticky ?? undefined;
+  if (e.hashkey !== undefined) b.hashkey = e.hashkey;
+  if (e.hashbalancefactor !== undefined) b.hashbalancefactor = e.hashbalancefactor;
+  if (e.p2cbias !== undefined) b.p2cbias = e.p2cbias;
+  if (e.ewmadecayMs !== undefined) b.ewmadecayMs = e.ewmadecayMs;
+  if (e.panic !== undefined && e.panic !== b.panic) {
+    b.panic = e.panic;
+    b.selector.inputsChanged(); // the cached election may be one panic would now change
+  }
 }
 
 function applyWorkerEdit(b: Balancer, w: Worker, e: WorkerEdit): void {
@@ -200,6 +214,11 @@ function describe(b: Balancer, cs: ChangeSet, w: Worker | undefined): Record<str
   if (be?.maxattempts !== undefined) out.maxattempts = b.maxAttempts;
   if (be?.nofailover !== undefined) out.nofailover = b.nofailover;
   if (be?.sticky !== undefined) out.stickysession = stickyString(b.sticky);
+  if (be?.hashkey !== undefined) out.hashkey = hashKeyText(b.hashkey);
+  if (be?.hashbalancefactor !== undefined) out.hashbalancefactor = b.hashbalancefactor;
+  if (be?.p2cbias !== undefined) out.p2cbias = b.p2cbias;
+  if (be?.ewmadecayMs !== undefined) out.ewmadecayMs = b.ewmadecayMs;
+  if (be?.panic !== undefined) out.panic = b.panic;
   const we = cs.workerEdit;
   if (w && we) {
     if (we.lbfactor !== undefined) out.loadfactor = w.lbfactor / 100;

@@ -3,10 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { BalancerSpec, DiscoverySpec, MemberSpec, StickyNames } from '../config/spec.js';
 import type { RouteCookieSpec } from '../model/route-cookie.js';
+import type { HashKeySpec } from '../config/scheduler-options.js';
 import type { Clock, RandomSource } from '../model/clock.js';
 import type { Scheduler } from '../schedulers/types.js';
 import type { HealthCheckSpec, SlowStartSpec } from '../config/health-spec.js';
-import type { Outcome } from '../model/outcome.js';
+import type { AttemptTiming, Outcome } from '../model/outcome.js';
 import type { WorkerEvents } from './events.js';
 import type { RequestEvent, RequestTracer } from '../model/request-event.js';
 import type { OutlierSpec } from '../config/health-spec.js';
@@ -37,7 +38,19 @@ export interface AttemptEvent {
   time: number;
 }
 
-/** statechange and attempt, plus the worker lifecycle events of ./events.ts. */
+/** A tier of workers entered or left panic (the balancer's `panic` threshold). */
+export interface PanicEvent {
+  balancer: string;
+  lbset: number;
+  /** True on entering panic, false on leaving it. */
+  panic: boolean;
+  /** The tier's usable workers and all of them (stopped, disabled and draining ones left out). */
+  usable: number;
+  total: number;
+  time: number;
+}
+
+/** statechange, attempt and panic, plus the worker lifecycle events of ./events.ts. */
 export interface BalancerEvents extends WorkerEvents {
   statechange: [WorkerStateEvent];
   attempt: [AttemptEvent];
@@ -45,6 +58,7 @@ export interface BalancerEvents extends WorkerEvents {
   close: [];
   /** One per request when it ends (the access log: lib/model/request-event.ts); built only when listened to. */
   request: [RequestEvent];
+  panic: [PanicEvent];
 }
 
 /**
@@ -82,6 +96,12 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   failonstatus: ReadonlySet<number>;
   failontimeout: boolean;
   forcerecovery: boolean;
+  /** Scheduler settings (p2c, ewma, hash), read on every pick; panic threshold in percent (0 = off). */
+  hashkey: HashKeySpec;
+  hashbalancefactor: number;
+  p2cbias: number;
+  ewmadecayMs: number;
+  panic: number;
   /** Passive ejection settings (undefined = off); read by lib/health/outlier.ts. */
   outlier: OutlierSpec | undefined;
   /** Slow start settings (undefined = off); read by lib/health/slow-start.ts. */
@@ -129,6 +149,11 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.failonstatus = spec.failonstatus;
     this.failontimeout = spec.failontimeout;
     this.forcerecovery = spec.forcerecovery;
+    this.hashkey = spec.hashkey;
+    this.hashbalancefactor = spec.hashbalancefactor;
+    this.p2cbias = spec.p2cbias;
+    this.ewmadecayMs = spec.ewmadecayMs;
+    this.panic = spec.panic;
     this.outlier = spec.outlier;
     this.slowstart = spec.slowstart;
     this.routecookie = spec.routecookie;
@@ -148,6 +173,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       random,
       lbmethod: spec.lbmethod,
       setStatus: (w, status, reason) => this.#setStatus(w, status, reason),
+      panicChanged: (lbset, on, usable, total) => this.#panicChanged(lbset, on, usable, total),
     });
   }
 
@@ -217,6 +243,12 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       return;
     }
     this.#setStatus(w, on ? w.status | bit : w.status & ~bit, reason);
+  }
+
+  /** A tier entered or left panic (Selector): one event each way, logged by lib/health/announce.ts. */
+  #panicChanged(lbset: number, on: boolean, usable: number, total: number): void {
+    log.select('%s lbset %d %s panic: %d of %d workers usable', this.id, lbset, on ? 'entered' : 'left', usable, total);
+    this.emit('panic', { balancer: this.id, lbset, panic: on, usable, total, time: this.clock.now() });
   }
 
   /** Changes the scheduler; its state starts afresh (Apache resets on an lbmethod change). */
@@ -307,8 +339,17 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.selector.countersChanged(w, full);
   }
 
-  /** Ends one acquire of the same kind: exactly once per acquire, on every path. Publishes the outcome. */
-  release(w: Worker, outcome: Outcome, method: string, kind: 'request' | 'upgrade' = 'request'): void {
+  /**
+   * Ends one acquire of the same kind: exactly once per acquire, on every path. Publishes the outcome;
+   * `timing` (a request's) goes to a scheduler that learns from latency.
+   */
+  release(
+    w: Worker,
+    outcome: Outcome,
+    method: string,
+    kind: 'request' | 'upgrade' = 'request',
+    timing?: AttemptTiming,
+  ): void {
     w.busy--;
     let full = false;
     if (kind === 'upgrade') {
@@ -318,6 +359,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     w.transferred += outcome.transferred;
     w.read += outcome.read;
     this.selector.countersChanged(w, full);
+    if (timing !== undefined && kind === 'request') this.selector.attemptEnded(w, outcome, timing);
     this.#notify();
     if (this.listenerCount('attempt') > 0) this.emit('attempt', { worker: w, outcome, method, time: this.clock.now() });
   }

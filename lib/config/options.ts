@@ -149,8 +149,21 @@ export interface BalancerOptions {
   mount: string;
   /** Path on the workers the mount maps to (ProxyPass "/app" "balancer://name/path"). Default "/". */
   path?: string;
-  /** Scheduler name: byrequests (default), bytraffic, bybusyness or any registered one. */
+  /** Scheduler name: byrequests (default), bytraffic, bybusyness, p2c, ewma, hash or any registered one. */
   lbmethod?: string;
+  /** hash: the request's key: "ip" (default), "path", "uri", "header:NAME", "cookie:NAME" or "query:NAME". */
+  hashkey?: string;
+  /** hash: no worker takes more than this percent of its share of requests in flight; 0 = no bound. Default 125. */
+  hashbalancefactor?: number;
+  /** p2c (and hash without a key): how much requests in flight count, 0..10. Default 1. */
+  p2cbias?: number;
+  /** ewma: how fast the latency average forgets. Default "10s". */
+  ewmadecay?: Duration;
+  /**
+   * Percent: when fewer than this share of a tier's workers are usable, spread over the ones in error or
+   * failing health checks too. 0 (default) = off.
+   */
+  panic?: number;
   /** Extra attempts after the first when a worker cannot be reached. Default members − 1. */
   maxattempts?: number;
   /** Answer 503 rather than move a sticky request whose worker is unusable. Default false. */

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { WorkerTlsOptions } from './options.js';
 import type { HealthCheckSpec, OutlierSpec, SlowStartSpec } from './health-spec.js';
 import type { RouteCookieSpec } from '../model/route-cookie.js';
+import type { SchedulerSettingsSpec } from './scheduler-options.js';
 
 /** A member after validation: every value parsed, defaulted and in Apache's internal units. */
 export interface MemberSpec {
@@ -54,7 +55,7 @@ export interface StickyNames {
   param: string;
 }
 
-export interface BalancerSpec {
+export interface BalancerSpec extends SchedulerSettingsSpec {
   name: string;
   mount: string;
   path: string;

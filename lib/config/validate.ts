@@ -27,6 +27,7 @@ import {
 import { Notices, type Logger } from '../logger.js';
 import { durationWarnings } from './warnings.js';
 import { isDiscovered, validateDiscovery } from './discovery.js';
+import { validateSchedulerSettings } from './scheduler-options.js';
 
 const MEMBER_KEYS = new Set([
   'url',
@@ -68,6 +69,11 @@ const BALANCER_KEYS = new Set([
   'outlier',
   'slowstart',
   'maxupgrades',
+  'hashkey',
+  'hashbalancefactor',
+  'p2cbias',
+  'ewmadecay',
+  'panic',
 ]);
 const GLOBAL_KEYS = new Set([
   'balancers',
@@ -297,6 +303,7 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
     maxupgrades:
       b.maxupgrades === undefined ? Infinity : parseInteger(`${path}.maxupgrades`, b.maxupgrades, 0, 10_000_000),
     ...validateRetry(path, b),
+    ...validateSchedulerSettings(path, b),
     members,
     discovery,
   };

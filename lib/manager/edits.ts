@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.js';
 import { ManagerError } from './types.js';
 import type { Fields } from './body.js';
 import { HEALTH_EDIT_KEYS, type HealthEdit } from '../balancer/health-edit.js';
+import { SCHEDULER_FORM_FIELDS, SCHEDULER_JSON_FIELDS, schedulerEdit } from './scheduler-edits.js';
 
 /** A parsed request for change: the change set plus the nonce it claims. */
 export interface ParsedChange {
@@ -111,7 +112,16 @@ const WORKER_FIELDS = new Set([
   ...ADMIN_LETTERS.map((l) => `w_status_${l}`),
   ...Object.keys(HC_FORM_FIELDS),
 ]);
-const BALANCER_FIELDS = new Set(['b_lbm', 'b_tmo', 'b_max', 'b_sforce', 'b_ss', 'b_nwrkr', 'b_wyes']);
+const BALANCER_FIELDS = new Set([
+  'b_lbm',
+  'b_tmo',
+  'b_max',
+  'b_sforce',
+  'b_ss',
+  'b_nwrkr',
+  'b_wyes',
+  ...SCHEDULER_FORM_FIELDS,
+]);
 const SELECTORS = new Set(['b', 'w', 'nonce']);
 
 function checkFormKeys(f: Fields): void {
@@ -167,6 +177,7 @@ function formBalancerEdit(f: Fields): BalancerEdit | undefined {
   if (f.b_sforce !== undefined) e.nofailover = onOff01(f.b_sforce, 'b_sforce');
   // As in Apache, an empty StickySession box changes nothing; "-" clears.
   if (f.b_ss !== undefined && text(f.b_ss, 'b_ss').trim() !== '') e.sticky = sticky(f.b_ss, 'b_ss');
+  schedulerEdit(f, SCHEDULER_FORM_FIELDS, e);
   return Object.keys(e).length > 0 ? e : undefined;
 }
 
@@ -247,13 +258,14 @@ function jsonBool(v: unknown, field: string): boolean {
 
 /** PATCH …/balancers/:name body: lbmethod, timeoutMs, maxattempts, nofailover, stickysession. */
 export function parseJsonBalancerEdit(f: Fields): BalancerEdit {
-  checkKeys(f, ['lbmethod', 'timeoutMs', 'maxattempts', 'nofailover', 'stickysession']);
+  checkKeys(f, ['lbmethod', 'timeoutMs', 'maxattempts', 'nofailover', 'stickysession', ...SCHEDULER_JSON_FIELDS]);
   const e: BalancerEdit = {};
   if (f.lbmethod !== undefined) e.lbmethod = lbmethod(f.lbmethod, 'lbmethod');
   if (f.timeoutMs !== undefined) e.timeoutMs = integer(f.timeoutMs, 'timeoutMs', 0, 7_200_000);
   if (f.maxattempts !== undefined) e.maxattempts = integer(f.maxattempts, 'maxattempts', 0, 99);
   if (f.nofailover !== undefined) e.nofailover = jsonBool(f.nofailover, 'nofailover');
   if (f.stickysession !== undefined) e.sticky = sticky(f.stickysession, 'stickysession');
+  schedulerEdit(f, SCHEDULER_JSON_FIELDS, e);
   return nonEmpty(e, 'body');
 }
 

@@ -400,6 +400,11 @@ ${input(ctx, 'b_tmo', seconds(b.timeoutMs), 'Timeout (s, 0\u20137200)', ' inputm
 ${input(ctx, 'b_max', String(b.maxattempts), 'Failover Attempts (0\u201399)', ' inputmode="numeric"')}
 <span class="k">Disable Failover</span>${radios(ctx, 'b_sforce', b.nofailover, 'nofailover')}
 ${input(ctx, 'b_ss', b.stickysession ?? '', 'Sticky Session', ' placeholder="COOKIE or COOKIE|URLPARAM; - to delete"')}
+${input(ctx, 'b_hk', b.hashkey, 'Hash Key (hash)', ' placeholder="ip, path, uri, header:NAME, cookie:NAME, query:NAME"')}
+${input(ctx, 'b_hbf', String(b.hashbalancefactor), 'Hash Balance Factor (%, 0 or 100\u201310000)', ' inputmode="numeric"')}
+${input(ctx, 'b_p2cb', String(b.p2cbias), 'P2C Bias (0\u201310)', ' inputmode="decimal"')}
+${input(ctx, 'b_ewd', String(b.ewmadecayMs), 'EWMA Decay (ms)', ' inputmode="numeric"')}
+${input(ctx, 'b_pnc', String(b.panic), 'Panic Threshold (%, 0 = off)', ' inputmode="numeric"')}
 ${add}</div>
 ${hidden('b', b.name)}${hidden('nonce', b.nonce ?? '')}
 <button type="submit">Submit</button></fieldset></form>

@@ -1,4 +1,5 @@
 import type { Balancer } from '../balancer/balancer.js';
+import { hashKeyText } from '../config/scheduler-options.js';
 import type { Worker } from '../core/worker.js';
 import type { StateStore } from '../model/store.js';
 import type {
@@ -62,6 +63,12 @@ export function balancerSnapshot(b: Balancer, readOnly: boolean): BalancerSnapsh
     timeoutMs: b.timeoutMs,
     maxattempts: b.maxAttempts,
     maxattemptsSet: b.maxattemptsSet !== undefined,
+    hashkey: hashKeyText(b.hashkey),
+    hashbalancefactor: b.hashbalancefactor,
+    p2cbias: b.p2cbias,
+    ewmadecayMs: b.ewmadecayMs,
+    panic: b.panic,
+    panicking: [...b.selector.panicking].sort((x, y) => x - y),
     members: { max: b.maxWorkers, used: b.slotsUsed, free: b.maxWorkers - b.slotsUsed },
     workers: b.workers.map((w) => workerSnapshot(b, w)),
     ...discoverySnapshot(b),

@@ -102,6 +102,14 @@ export interface BalancerSnapshot {
   /** Effective failover attempts; maxattemptsSet says whether it was set or defaulted. */
   maxattempts: number;
   maxattemptsSet: boolean;
+  /** Scheduler settings: hash key ("ip", "header:x-user", …), bound in percent, p2c bias, EWMA decay, panic percent. */
+  hashkey: string;
+  hashbalancefactor: number;
+  p2cbias: number;
+  ewmadecayMs: number;
+  panic: number;
+  /** The lbsets in panic now. */
+  panicking: number[];
   members: { max: number; used: number; free: number };
   workers: WorkerSnapshot[];
   /** Only when the balancer has members found in DNS. */

@@ -17,6 +17,8 @@ export interface RequestContext {
   routeChanged: boolean;
   /** Workers tried for this request, in order. */
   tried: string[];
+  /** The request's key for the hash scheduler (the balancer's `hashkey`), when it has one. */
+  hashKey?: string;
 }
 
 declare module 'node:http' {

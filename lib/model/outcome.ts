@@ -20,3 +20,9 @@ export type Outcome =
   | { kind: 'completed'; status: number; transferred: number; read: number }
   /** A response started but did not finish (worker died or timed out mid-body, or the client left). */
   | { kind: 'truncated'; status: number; timedOut: boolean; transferred: number; read: number };
+
+/** When an attempt's response head came (undefined: none) and when it ended, in ms after it was sent. */
+export interface AttemptTiming {
+  headMs: number | undefined;
+  endMs: number;
+}

@@ -78,6 +78,9 @@ export class Failover {
   #worker: Worker | undefined;
   #retryCounted = false;
   #ended = false;
+  /** The current attempt's send time and its response head's latency (clock ms). */
+  #sentAt = 0;
+  #headMs: number | undefined;
 
   constructor(
     readonly balancer: Balancer,
@@ -144,11 +147,18 @@ export class Failover {
     if (this.#retryCounted) balancer.retrying++;
     balancer.acquire(worker, this.side.slot);
     this.side.record?.attemptStart(worker);
+    this.#sentAt = balancer.clock.now();
+    this.#headMs = undefined;
     if (!this.side.reachable()) {
       this.settle({ kind: 'client-aborted', transferred: 0, read: 0 });
       return;
     }
     this.side.send(worker);
+  }
+
+  /** The current attempt's response head arrived (latency-aware schedulers learn from it). */
+  headArrived(): void {
+    this.#headMs = this.balancer.clock.now() - this.#sentAt;
   }
 
   /** The attempt was handed over for good (an open WebSocket tunnel): no attempt can follow. */
@@ -179,7 +189,8 @@ export class Failover {
       this.#end();
       return;
     }
-    balancer.release(worker, outcome, side.method, side.slot);
+    const timing = { headMs: this.#headMs, endMs: balancer.clock.now() - this.#sentAt };
+    balancer.release(worker, outcome, side.method, side.slot, timing);
     this.#uncountRetry();
     const next = this.#decide(worker, outcome);
     switch (next.kind) {

@@ -188,6 +188,7 @@ class HttpRequest implements AttemptSide, ForwardRequest {
 
   responseExtras(proxyRes: IncomingMessage): readonly string[] {
     this.record?.responseHead(proxyRes.statusCode);
+    this.#failover.headArrived();
     return addedHeaders(this.deps.global, this.balancer, this.#failover.worker!, this.ctx);
   }
 

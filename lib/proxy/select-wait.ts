@@ -7,6 +7,7 @@ import { electBalanced, selectWorker, type Selection } from '../balancer/select.
 import { createContext } from '../model/context.js';
 import { resolveSticky } from '../model/sticky.js';
 import { attachContext } from './req-context.js';
+import { hashKeyOf } from './hash-key.js';
 import { onClientClose, offClientClose, type ClientSocket } from '../forward/client-close.js';
 
 /**
@@ -26,6 +27,8 @@ export function beginRequest(
     ctx.sessionSticky = hit.sticky;
     ctx.sessionRoute = hit.route;
   }
+  const key = hashKeyOf(balancer.lbmethod, balancer.hashkey, req, url, cookie);
+  if (key !== undefined) ctx.hashKey = key;
   return { ctx, hit };
 }
 

@@ -16,7 +16,7 @@
  * the same each pick. A group seen once is scanned; a retry's avoid set and slow-start ramps take
  * the scan too.
  */
-import type { Worker } from '../core/worker.js';
+import type { Candidate } from './types.js';
 import { CreditCache } from './credits.js';
 import { defineScheduler } from './types.js';
 
@@ -24,12 +24,12 @@ import { defineScheduler } from './types.js';
  * Requests in flight, scaled up while a slow-start ramp lowers the weight so a warming worker
  * counts as busier than it is. Without a ramp it is exactly `busy` (Apache's comparison).
  */
-function load(w: Worker): number {
+function load(w: Candidate): number {
   return w.weight === w.lbfactor ? w.busy : (w.busy * w.lbfactor) / w.weight;
 }
 
 /** Apache's loop, as is (plus the ramp scaling of load()). */
-function scan(candidates: readonly Worker[]): Worker {
+function scan<C extends Candidate>(candidates: readonly C[]): C {
   let best = candidates[0]!;
   let total = 0;
   for (const w of candidates) {
@@ -54,7 +54,7 @@ export const bybusyness = defineScheduler(() => {
     },
     pickCached(group) {
       const s = credits.for(group);
-      return s === undefined ? scan(group.workers) : s.pick();
+      return s === undefined ? scan(group.workers) : group.workers[s.pick()]!;
     },
     countersChanged(w) {
       credits.current?.busyChanged(w);

@@ -22,14 +22,14 @@
  * (a group that lives for one pick is not worth a structure); a retry's avoid set and slow-start
  * ramps also take the scan, and any outside write to lbstatus hands the values back first.
  */
-import type { Worker } from '../core/worker.js';
+import type { Candidate } from './types.js';
 import { CreditCache } from './credits.js';
 import { defineScheduler } from './types.js';
 
-// Weights are w.weight: lbfactor, or less while a slow-start ramp is active (lib/core/ramp.ts).
+// Weights are w.weight: lbfactor, or less while a slow-start ramp is active.
 
 /** Apache's loop, as is. */
-function scan(candidates: readonly Worker[]): Worker {
+function scan<C extends Candidate>(candidates: readonly C[]): C {
   let best = candidates[0]!;
   let total = 0;
   for (const w of candidates) {
@@ -51,7 +51,7 @@ export const byrequests = defineScheduler(() => {
     },
     pickCached(group) {
       const s = credits.for(group);
-      return s === undefined ? scan(group.workers) : s.pick();
+      return s === undefined ? scan(group.workers) : group.workers[s.pick()]!;
     },
     chargeSticky(group, routed, total) {
       return credits.chargeSticky(group, routed, total);

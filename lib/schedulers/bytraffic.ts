@@ -18,36 +18,36 @@
  * or reset() zeroes them (rebuilt too), so the top is always the scan's answer, ties to the first.
  * Sticky hits credit lbstatus over the same group lazily (credits.ts), as byrequests does.
  */
-import type { Worker } from '../core/worker.js';
-import type { Ramp } from '../core/ramp.js';
+import type { Candidate } from './types.js';
 import type { CandidateGroup } from './group.js';
 import { IndexedHeap } from './heap.js';
 import { CreditCache } from './credits.js';
 import { defineScheduler } from './types.js';
 
-function plainTraffic(w: Worker): number {
+function plainTraffic(w: Candidate): number {
   return Math.floor(w.transferred / w.lbfactor) + Math.floor(w.read / w.lbfactor);
 }
 
 /** Traffic of a worker a ramp touched: offset + bytes since the anchor / weight at the anchor. */
 interface Anchor {
-  ramp: Ramp | undefined;
+  /** The ramp it was taken under (compared by identity). */
+  ramp: object | undefined;
   weight: number;
   bytes: number;
   offset: number;
 }
 
 export const bytraffic = defineScheduler(() => {
-  let anchors = new WeakMap<Worker, Anchor>();
-  const traffic = (w: Worker): number => {
+  let anchors = new WeakMap<Candidate, Anchor>();
+  const traffic = (w: Candidate): number => {
     const a = anchors.get(w);
     return a ? a.offset + (w.transferred + w.read - a.bytes) / a.weight : plainTraffic(w);
   };
-  const anchor = (w: Worker, offset: number): void => {
+  const anchor = (w: Candidate, offset: number): void => {
     anchors.set(w, { ramp: w.ramp, weight: w.weight, bytes: w.transferred + w.read, offset });
   };
   /** Brings w's anchor up to date; true if it moved. */
-  const track = (w: Worker, candidates: readonly Worker[]): boolean => {
+  const track = (w: Candidate, candidates: readonly Candidate[]): boolean => {
     const a = anchors.get(w);
     if (w.ramp && a?.ramp !== w.ramp) {
       let level = Infinity;
@@ -60,7 +60,7 @@ export const bytraffic = defineScheduler(() => {
     }
     return false;
   };
-  const scan = (candidates: readonly Worker[]): Worker => {
+  function scan<C extends Candidate>(candidates: readonly C[]): C {
     let moved = false;
     for (const w of candidates) if (w.ramp || anchors.has(w)) moved = track(w, candidates) || moved;
     if (moved) tree = undefined;
@@ -75,7 +75,7 @@ export const bytraffic = defineScheduler(() => {
       }
     }
     return best;
-  };
+  }
 
   /** The heap over a cached group: keys are −traffic, so the heap's first is the least traffic. */
   interface Tree {

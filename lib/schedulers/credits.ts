@@ -1,6 +1,6 @@
-import type { Worker } from '../core/worker.js';
 import type { CandidateGroup } from './group.js';
 import { IndexedHeap } from './heap.js';
+import type { Candidate } from './types.js';
 
 /**
  * Lazy credits: byrequests and bybusyness in O(k + log n) per pick instead of O(n), with exactly
@@ -89,8 +89,8 @@ export class CreditHeaps {
     this.exactSticky = exact;
   }
 
-  /** One pick: every candidate gains its weight, the best (fewest busy, most credit, first) pays W. */
-  pick(): Worker {
+  /** One pick: every candidate gains its weight, the best (fewest busy, most credit, first) pays W; its position. */
+  pick(): number {
     const t = ++this.t;
     const heaps = this.#heaps;
     let best = -1;
@@ -116,14 +116,14 @@ export class CreditHeaps {
     }
     // The winner's base (its key, at the top of its heap) pays the total.
     bestHeap!.lower(best, bestHeap!.topKey() - this.#total);
-    return this.group.workers[best]!;
+    return best;
   }
 
   /**
    * Apache's sticky accounting when the usable workers are this group plus others (credited by
    * the caller): every candidate gains its lbfactor (t + 1) and the routed worker pays `total`.
    */
-  chargeSticky(routed: Worker, total: number): void {
+  chargeSticky(routed: Candidate, total: number): void {
     this.t++;
     const p = this.group.indexOf(routed);
     if (p >= 0) {
@@ -135,7 +135,7 @@ export class CreditHeaps {
   }
 
   /** A member's busy count changed (acquire or release): re-rank it. */
-  busyChanged(w: Worker): void {
+  busyChanged(w: Candidate): void {
     if (!this.#byBusy) return;
     const p = this.group.indexOf(w);
     if (p < 0) return;
@@ -144,7 +144,7 @@ export class CreditHeaps {
   }
 
   /** w's credit: from the structure for a member, else its own lbstatus. */
-  lbstatusOf(w: Worker): number {
+  lbstatusOf(w: Candidate): number {
     const p = this.group.indexOf(w);
     if (p < 0) return w.lbstatus;
     const c = this.#class[p]!;
@@ -186,7 +186,7 @@ export class CreditCache {
    * its credits are exact (every weight is the lbfactor), else false (the balancer then credits the
    * workers one by one).
    */
-  chargeSticky(group: CandidateGroup, routed: Worker, total: number): boolean {
+  chargeSticky(group: CandidateGroup, routed: Candidate, total: number): boolean {
     const s = this.for(group);
     if (!s?.exactSticky) return false;
     s.chargeSticky(routed, total);
@@ -199,7 +199,7 @@ export class CreditCache {
   }
 
   /** w's credit as the scheduler reports it (Scheduler.lbstatus). */
-  lbstatusOf(w: Worker): number {
+  lbstatusOf(w: Candidate): number {
     return this.#heaps === undefined ? w.lbstatus : this.#heaps.lbstatusOf(w);
   }
 

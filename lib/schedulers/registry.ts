@@ -2,6 +2,9 @@ import { BalancerError } from '../errors.js';
 import { byrequests } from './byrequests.js';
 import { bytraffic } from './bytraffic.js';
 import { bybusyness } from './bybusyness.js';
+import { p2c } from './p2c.js';
+import { ewma } from './ewma.js';
+import { hash } from './hash.js';
 import type { SchedulerFactory } from './types.js';
 
 /**
@@ -13,6 +16,9 @@ const registry = new Map<string, SchedulerFactory>([
   ['byrequests', byrequests],
   ['bytraffic', bytraffic],
   ['bybusyness', bybusyness],
+  ['p2c', p2c],
+  ['ewma', ewma],
+  ['hash', hash],
 ]);
 
 const NAME = /^[a-z][a-z0-9_-]{0,31}$/;

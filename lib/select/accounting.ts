@@ -1,4 +1,8 @@
 import type { Worker } from '../core/worker.js';
+import type { AttemptTiming, Outcome } from '../model/outcome.js';
+
+export type { AttemptTiming };
+import type { AttemptObservation } from '../schedulers/types.js';
 import type { Selector } from './selector.js';
 import { currentElection } from './election.js';
 
@@ -25,4 +29,23 @@ export function chargeStickyHit(sel: Selector, routed: Worker): void {
     }
   }
   routed.lbstatus -= total;
+}
+
+/**
+ * What an ended attempt tells a scheduler that learns from latency: the response head's latency, or
+ * a failure (with the time it took). A client that left, or a reused socket closed under us, says
+ * nothing about the worker.
+ */
+export function observation(outcome: Outcome, timing: AttemptTiming): AttemptObservation | undefined {
+  switch (outcome.kind) {
+    case 'completed':
+    case 'truncated':
+      return timing.headMs === undefined ? undefined : { latencyMs: timing.headMs, failed: false };
+    case 'connect-failed':
+    case 'timeout':
+    case 'failed':
+      return { latencyMs: timing.endMs, failed: true };
+    default:
+      return undefined;
+  }
 }

@@ -2,6 +2,7 @@ import type { Worker } from '../core/worker.js';
 import type { Selector } from './selector.js';
 import { refreshRamp } from '../core/ramp.js';
 import { CandidateGroup } from '../schedulers/group.js';
+import { DISABLED, STOPPED } from '../model/status.js';
 
 /**
  * What the last full election found, and what it depends on. While `version` is the selector's and
@@ -18,7 +19,7 @@ export interface ElectionCache {
    */
   due: number;
   /** The group the scheduler ranks, or undefined when the answer was `outcome`. */
-  group: CandidateGroup | undefined;
+  group: CandidateGroup<Worker> | undefined;
   outcome: 'full' | undefined;
   /** Usable workers outside `group` (sticky accounting credits them too) and the lbfactor sum of all usable. */
   others: readonly Worker[];
@@ -39,30 +40,38 @@ export interface ElectionCache {
  * Without an avoid set the walk's result is cached (ElectionCache), so a selection costs what the
  * scheduler's own structure costs, not O(n).
  */
-export function elect(sel: Selector, avoid: ReadonlySet<Worker> | undefined): Worker | 'full' | undefined {
+export function elect(
+  sel: Selector,
+  avoid: ReadonlySet<Worker> | undefined,
+  key?: string,
+): Worker | 'full' | undefined {
   const plain = avoid === undefined || avoid.size === 0;
   if (plain) {
     const c = sel.election;
     if (c?.version === sel.version && (c.due === Infinity || sel.clock.now() < c.due)) {
       if (c.group === undefined) return c.outcome;
       const s = sel.scheduler;
-      return s.pickCached === undefined ? s.pick(c.group.workers) : s.pickCached(c.group);
+      return s.pickCached === undefined ? s.pick(c.group.workers, key) : s.pickCached(c.group, key);
     }
   }
-  return walk(sel, plain ? undefined : avoid);
+  return walk(sel, plain ? undefined : avoid, key);
 }
 
-function walk(sel: Selector, avoid: ReadonlySet<Worker> | undefined): Worker | 'full' | undefined {
+function walk(
+  sel: Selector,
+  avoid: ReadonlySet<Worker> | undefined,
+  key: string | undefined,
+): Worker | 'full' | undefined {
   const version = sel.version;
   const found = findGroup(sel, avoid, true);
   // A retry or a ramp ending on the way changed the version: cache from the next walk on.
   const cached = found.cacheable && avoid === undefined && sel.version === version;
   const { group } = found;
-  if (!cached) return group === undefined ? found.outcome : sel.scheduler.pick(group);
+  if (!cached) return group === undefined ? found.outcome : sel.scheduler.pick(group, key);
   const c = remember(sel, version, found);
   if (c.group === undefined) return c.outcome;
   const s = sel.scheduler;
-  return s.pickCached === undefined ? s.pick(c.group.workers) : s.pickCached(c.group);
+  return s.pickCached === undefined ? s.pick(c.group.workers, key) : s.pickCached(c.group, key);
 }
 
 /**
@@ -100,6 +109,7 @@ function findGroup(sel: Selector, avoid: ReadonlySet<Worker> | undefined, retry:
   let cacheable = true;
   let due = Infinity;
   for (const tier of sel.tiers()) {
+    const panic = (sel.settings.panic > 0 || sel.panicking.size > 0) && inPanic(sel, tier, retry);
     const candidates: Worker[] = [];
     const spares: Worker[] = [];
     const standbys: Worker[] = [];
@@ -115,12 +125,14 @@ function findGroup(sel: Selector, avoid: ReadonlySet<Worker> | undefined, retry:
         // Still in error: the walk must run again when its retry time comes (a stopped one never).
         due = Math.min(due, sel.retryTime(w));
       }
-      if (w.full && w.isUsable() && !avoid?.has(w)) {
+      // In panic, a regular worker in error or failing its health check is a candidate too.
+      const up = w.isUsable() || (panic && panicCandidate(w));
+      if (w.full && up && !avoid?.has(w)) {
         // At its connection limit: healthy, so not a hole for spares, and not a reason to fall back.
         full++;
         continue;
       }
-      const usable = w.isUsable() && !avoid?.has(w);
+      const usable = up && !avoid?.has(w);
       // Slow start: the scheduler reads w.weight, which only differs from lbfactor during a ramp.
       if (usable && w.ramp) {
         if (retry) refreshRamp(w, sel.clock.now());
@@ -144,6 +156,30 @@ function findGroup(sel: Selector, avoid: ReadonlySet<Worker> | undefined, retry:
       return { group, outcome: group === undefined ? 'full' : undefined, due, cacheable };
   }
   return { group: undefined, outcome: undefined, due, cacheable };
+}
+
+/** A regular worker that only its error or health state keeps out (not disabled, stopped or draining). */
+function panicCandidate(w: Worker): boolean {
+  return !w.spare && !w.standby && !w.draining && !w.has(DISABLED | STOPPED);
+}
+
+/**
+ * Envoy's panic threshold, per tier: fewer of its regular workers (disabled, stopped and draining ones
+ * not counted) are usable than `panic` percent of them. An election (`retry`) runs the retry checks
+ * first, so a worker whose retry time has come counts as usable, and tells the selector of a change.
+ */
+function inPanic(sel: Selector, tier: readonly Worker[], retry: boolean): boolean {
+  let total = 0;
+  let usable = 0;
+  for (const w of tier) {
+    if (!panicCandidate(w)) continue;
+    if (retry && !w.isUsable()) sel.retryWorker(w);
+    total++;
+    if (w.isUsable()) usable++;
+  }
+  const on = total > 0 && usable * 100 < sel.settings.panic * total;
+  if (retry) sel.notePanic(tier[0]!.lbset, on, usable, total);
+  return on;
 }
 
 function remember(sel: Selector, version: number, found: Found): ElectionCache {

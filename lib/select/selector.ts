@@ -2,21 +2,22 @@ import type { Worker, WorkerObserver } from '../core/worker.js';
 import type { Clock, RandomSource } from '../model/clock.js';
 import type { RequestContext } from '../model/context.js';
 import type { StickyHit } from '../model/sticky.js';
-import type { Scheduler } from '../schedulers/types.js';
+import type { Scheduler, SchedulerOptions } from '../schedulers/types.js';
 import { getScheduler } from '../schedulers/registry.js';
 import { IN_ERROR } from '../model/status.js';
 import { BalancerError } from '../errors.js';
 import { log } from '../debug.js';
 import { elect, type ElectionCache } from './election.js';
 import { findRouteWorker } from './route.js';
-import { chargeStickyHit } from './accounting.js';
+import { chargeStickyHit, observation, type AttemptTiming } from './accounting.js';
+import type { Outcome } from '../model/outcome.js';
 
 export type Selection =
   | { worker: Worker; via: 'route' | 'scheduler' }
   | { worker: undefined; reason: 'route-unavailable' | 'no-worker' | 'full' | 'queue-full' };
 
 /** The balancer settings selection reads; a Balancer is one (edits to them apply at once). */
-export interface SelectionSettings {
+export interface SelectionSettings extends SchedulerOptions {
   /** "balancer://name", for logs and errors. */
   readonly id: string;
   readonly nofailover: boolean;
@@ -24,6 +25,8 @@ export interface SelectionSettings {
   /** Set: a balanced election tells the client its (new) route. */
   readonly sticky: object | undefined;
   readonly routecookie: object | undefined;
+  /** Percent of a tier's workers below which it spreads over its workers in error too (0: off). */
+  readonly panic: number;
 }
 
 /** What the selector is built from: the balancer's workers (the same array) and its surroundings. */
@@ -35,6 +38,8 @@ export interface SelectorInit {
   lbmethod: string;
   /** Applies a status change (the balancer logs it, emits statechange and wakes waiters). */
   setStatus: (w: Worker, status: number, reason: string) => void;
+  /** A tier entered (on) or left panic. */
+  panicChanged?: (lbset: number, on: boolean, usable: number, total: number) => void;
 }
 
 const NO_WORKERS: readonly Worker[] = Object.freeze([]);
@@ -55,6 +60,9 @@ export class Selector implements WorkerObserver {
 
   #scheduler: Scheduler;
   readonly #setStatus: SelectorInit['setStatus'];
+  readonly #panicChanged: SelectorInit['panicChanged'];
+  /** The lbsets in panic. */
+  readonly #panicking = new Set<number>();
   #tiers: Worker[][] | undefined;
   /** Route → the workers that own it, in config order; built on first use, dropped when a route changes. */
   #routes: Map<string, Worker[]> | undefined;
@@ -70,6 +78,7 @@ export class Selector implements WorkerObserver {
     this.clock = init.clock;
     this.random = init.random;
     this.#setStatus = init.setStatus;
+    this.#panicChanged = init.panicChanged;
     this.#scheduler = this.#createScheduler(init.lbmethod);
     for (const w of init.workers) w.observer = this;
   }
@@ -154,6 +163,19 @@ export class Selector implements WorkerObserver {
     return this.#routes.get(route) ?? NO_WORKERS;
   }
 
+  /** An election found tier `lbset` in panic or not; told once per change. */
+  notePanic(lbset: number, on: boolean, usable: number, total: number): void {
+    if (this.#panicking.has(lbset) === on) return;
+    if (on) this.#panicking.add(lbset);
+    else this.#panicking.delete(lbset);
+    this.#panicChanged?.(lbset, on, usable, total);
+  }
+
+  /** The lbsets in panic now. */
+  get panicking(): ReadonlySet<number> {
+    return this.#panicking;
+  }
+
   /**
    * Apache's ap_proxy_retry_worker: a worker in error whose retry time has passed (or that ignores
    * errors) leaves error state so the next request tests it. A stopped worker is never retried.
@@ -231,7 +253,7 @@ export class Selector implements WorkerObserver {
 
   /** The scheduler path alone (also what the balancer timeout re-runs while it waits). */
   electBalanced(ctx: RequestContext, avoid: ReadonlySet<Worker> | undefined): Selection {
-    const chosen = elect(this, avoid);
+    const chosen = elect(this, avoid, ctx.hashKey);
     if (chosen === 'full') return { worker: undefined, reason: 'full' };
     if (!chosen) return { worker: undefined, reason: 'no-worker' };
     chosen.elected++;
@@ -247,6 +269,14 @@ export class Selector implements WorkerObserver {
   countersChanged(w: Worker, full: boolean): void {
     if (full) this.#version++;
     this.#scheduler.countersChanged?.(w);
+  }
+
+  /** An attempt on w ended: its response-head latency, or a failure, for a scheduler that learns from it. */
+  attemptEnded(w: Worker, outcome: Outcome, timing: AttemptTiming): void {
+    const s = this.#scheduler;
+    if (s.observe === undefined) return;
+    const seen = observation(outcome, timing);
+    if (seen !== undefined) s.observe(w, seen);
   }
 
   /** w's scheduler credit as the scheduler reports it (the manager's "lbstatus"). */
@@ -281,6 +311,6 @@ export class Selector implements WorkerObserver {
     if (!factory) {
       throw new BalancerError('ERR_SCHEDULER_UNKNOWN', `${this.settings.id}: lbmethod ${name} is not registered`);
     }
-    return factory({ random: this.random, now: () => this.clock.now() });
+    return factory({ random: this.random, now: () => this.clock.now(), options: this.settings });
   }
 }

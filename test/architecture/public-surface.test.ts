@@ -29,6 +29,7 @@ const PUBLIC = [
   'BalancerOptions',
   'BalancerSnapshot',
   'ChangeSet',
+  'Candidate',
   'CheckResult',
   'Clock',
   'ClusterSync',

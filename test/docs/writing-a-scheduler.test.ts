@@ -58,7 +58,7 @@ function build(members: { id: string; loadfactor?: number; status?: string }[], 
       {
         name: 'api',
         mount: '/api',
-        lbmethod: 'p2c',
+        lbmethod: 'two-choices',
         members: members.map(({ id, ...m }) => ({ url: `http://${id}:8080`, ...m })),
       },
     ],
@@ -77,7 +77,7 @@ describe(PAGE, () => {
   });
 
   it('p2c: two different candidates drawn by the injected random, the less loaded per weight wins', async () => {
-    registerScheduler('p2c', await loadP2c());
+    registerScheduler('two-choices', await loadP2c());
     // The block shares this file's library: no second copy of lib/ was loaded as CommonJS.
     const libDir = join(ROOT, 'lib');
     assert.deepEqual(

@@ -11,8 +11,7 @@ import type { Worker } from '../../lib/core/worker.js';
 import type { RequestContext } from '../../lib/model/context.js';
 import type { StickyHit } from '../../lib/model/sticky.js';
 import type { Selection } from '../../lib/balancer/select.js';
-import type { Ramp } from '../../lib/core/ramp.js';
-import { defineScheduler } from '../../lib/schedulers/types.js';
+import { defineScheduler, type Candidate } from '../../lib/schedulers/types.js';
 import { refreshRamp } from '../../lib/core/ramp.js';
 import { IN_ERROR } from '../../lib/model/status.js';
 
@@ -33,7 +32,7 @@ export const refByrequests = defineScheduler(() => ({
   },
 }));
 
-function load(w: Worker): number {
+function load(w: Candidate): number {
   return w.weight === w.lbfactor ? w.busy : (w.busy * w.lbfactor) / w.weight;
 }
 
@@ -56,27 +55,27 @@ export const refBybusyness = defineScheduler(() => ({
   },
 }));
 
-function plainTraffic(w: Worker): number {
+function plainTraffic(w: Candidate): number {
   return Math.floor(w.transferred / w.lbfactor) + Math.floor(w.read / w.lbfactor);
 }
 
 interface Anchor {
-  ramp: Ramp | undefined;
+  ramp: object | undefined;
   weight: number;
   bytes: number;
   offset: number;
 }
 
 export const refBytraffic = defineScheduler(() => {
-  let anchors = new WeakMap<Worker, Anchor>();
-  const traffic = (w: Worker): number => {
+  let anchors = new WeakMap<Candidate, Anchor>();
+  const traffic = (w: Candidate): number => {
     const a = anchors.get(w);
     return a ? a.offset + (w.transferred + w.read - a.bytes) / a.weight : plainTraffic(w);
   };
-  const anchor = (w: Worker, offset: number): void => {
+  const anchor = (w: Candidate, offset: number): void => {
     anchors.set(w, { ramp: w.ramp, weight: w.weight, bytes: w.transferred + w.read, offset });
   };
-  const track = (w: Worker, candidates: readonly Worker[]): void => {
+  const track = (w: Candidate, candidates: readonly Candidate[]): void => {
     const a = anchors.get(w);
     if (w.ramp && a?.ramp !== w.ramp) {
       let level = Infinity;
