@@ -213,7 +213,7 @@ describe('cluster on Redis (separate processes)', { skip }, () => {
         2000,
         'agreement',
       );
-      const raw = await client.hget(`${prefix}b:app:admin`, field);
+      const raw = await client.hget(`${prefix}{b:app}:admin`, field);
       const m = /^(\d+)\|([^|]+)\|(.*)$/.exec(raw ?? '');
       assert.ok(m, `record ${raw}`);
       const stored = (JSON.parse(m[3]!) as { lbfactor: number }).lbfactor;
