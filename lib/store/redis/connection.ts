@@ -140,7 +140,8 @@ function nodeName(n: ClusterNode): string {
 /**
  * Opens one connection (not yet connected: lazyConnect). Commands fail fast instead of queueing,
  * since the store keeps its own queue and resyncs after an outage; a replica that answers READONLY
- * (a demoted master) makes the connection ask the sentinels again.
+ * (a demoted master) makes the connection ask the sentinels again. ioredis' failoverDetector is left
+ * off: its sentinel connections outlive quit() (ioredis 5.11).
  */
 export function openConnection(mod: IoredisModule, t: Target, timeouts: Timeouts): Conn {
   const own: RedisOptions = {
@@ -170,7 +171,6 @@ export function openConnection(mod: IoredisModule, t: Target, timeouts: Timeouts
   }
   const options: RedisOptions = { ...t.options, ...own };
   if (t.kind === 'sentinel') {
-    options.failoverDetector = t.options.failoverDetector ?? true;
     options.reconnectOnError = t.options.reconnectOnError ?? ((err: Error) => /^READONLY/.test(err.message));
   }
   return new mod.Redis(options);
