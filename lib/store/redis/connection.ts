@@ -123,7 +123,7 @@ export function describeTarget(t: Target, master: string | undefined): string {
   if (t.kind === 'cluster') {
     const names = t.nodes.map(nodeName);
     const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? `, +${names.length - 3}` : '');
-    return `Redis Cluster (${shown})`;
+    return `Redis Cluster (start-up nodes ${shown})`;
   }
   const o = t.options;
   const scheme = o.tls ? 'rediss' : 'redis';
