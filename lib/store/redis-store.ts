@@ -67,6 +67,11 @@ export interface RedisStoreOptions {
    * Cluster failover) before it is answered with an error. Default 5000 ms.
    */
   saveWaitMs?: number;
+  /**
+   * Least time between two writes of this instance's counters (the balancer offers them every second).
+   * Unchanged counters are written only every staleMs / 3, to show the instance is alive. Default 1000 ms.
+   */
+  countersMs?: number;
   /** Counters of an instance not heard of for this long are left out of the sums. Default 15000 ms. */
   staleMs?: number;
   /** Outage and recovery messages, one per transition. Default console.warn. */
@@ -80,6 +85,9 @@ export interface RedisClient {
 
 type Kind = 'a' | 'r';
 
+/** How long after the manager asked for the sums the other instances' counters keep being read. */
+const COUNTERS_WANTED_MS = 60_000;
+
 interface BalancerCache {
   readonly name: string;
   /** Latest known record of each field, whoever wrote it; local writes go here first. */
@@ -92,6 +100,8 @@ interface BalancerCache {
   readonly runtimeWatchers: Set<(worker: string, s: SharedWorkerState) => void>;
   readonly counters: Map<string, InstanceCounters>;
   countersBusy: boolean;
+  /** The worker counters last written and when (to skip unchanged writes). */
+  countersSent: { json: string; at: number };
 }
 
 interface MergeClient {
@@ -161,6 +171,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
   readonly #connectTimeoutMs: number;
   readonly #commandTimeoutMs: number;
   readonly #staleMs: number;
+  readonly #countersMs: number;
   readonly #warn: (message: string) => void;
   readonly #cache = new Map<string, BalancerCache>();
   /** Lamport clock: above every version seen, so a new write outranks what this process knows. */
@@ -179,6 +190,8 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
   #flushChain: Promise<void> = Promise.resolve();
   #nextFlush: Promise<void> | undefined;
   readonly #badLogged = new Set<string>();
+  /** When the manager last asked for the per-instance counters (they are read from Redis only then). */
+  #countersWantedAt = -Infinity;
 
   constructor(options: RedisStoreOptions = {}) {
     super();
@@ -198,6 +211,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
     this.#commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, 1000);
     this.#staleMs = positive('staleMs', options.staleMs, 15_000);
     this.#saveWaitMs = positive('saveWaitMs', options.saveWaitMs, 5000);
+    this.#countersMs = positive('countersMs', options.countersMs, 1000);
     this.#warn = options.warn ?? ((m) => console.warn(`express-proxy-balancer: ${m}`));
   }
 
@@ -363,17 +377,34 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
     c.counters.set(this.instanceId, counters);
     const client = this.#client;
     if (this.#closed || client?.status !== 'ready' || c.countersBusy) return;
+    const now = Date.now();
+    const json = countersJson(counters);
+    const rows = json.slice(json.indexOf(',"workers":'));
+    const since = now - c.countersSent.at;
+    const wanted = now - this.#countersWantedAt <= COUNTERS_WANTED_MS;
+    // A little slack: the balancer's timer and this one drift by a few milliseconds.
+    if (since < this.#countersMs * 0.9) return;
+    if (!wanted && rows === c.countersSent.json && since < this.#staleMs / 3) return;
+    c.countersSent = { json: rows, at: now };
     c.countersBusy = true;
     const key = this.#keys.counters(balancer);
+    if (!wanted) {
+      // Nobody looked at the sums lately: write this instance's row only. Reading every row on every
+      // instance each period would cost Redis instances² × workers bytes (docs/scale-out.md).
+      client
+        .hset(key, this.instanceId, json)
+        .catch((err: unknown) => this.#down(err))
+        .finally(() => (c.countersBusy = false));
+      return;
+    }
     client
       .multi()
-      .hset(key, this.instanceId, countersJson(counters))
+      .hset(key, this.instanceId, json)
       .hgetall(key)
       .exec()
       .then((replies) => {
         const all = replies?.[1]?.[1] as Record<string, string> | undefined;
         if (!all) return;
-        const now = Date.now();
         const gone: string[] = [];
         for (const [instance, json] of Object.entries(all)) {
           if (instance === this.instanceId) continue;
@@ -393,6 +424,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
   }
 
   counters(balancer: string): InstanceCounters[] {
+    this.#countersWantedAt = Date.now();
     const c = this.#cache.get(balancer);
     if (!c) return [];
     const now = Date.now();
@@ -415,6 +447,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
         runtimeWatchers: new Set(),
         counters: new Map(),
         countersBusy: false,
+        countersSent: { json: '', at: -Infinity },
       };
       this.#cache.set(balancer, c);
     }
@@ -489,7 +522,8 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
         this.#kick();
         this.#scheduleTick();
       },
-      this.#up ? this.#resyncMs : Math.min(this.#resyncMs, 250),
+      // ±20 % so a fleet that reconnected together does not resync in lockstep ever after.
+      this.#up ? this.#resyncMs * (0.8 + 0.4 * Math.random()) : Math.min(this.#resyncMs, 250),
     );
     this.#tick.unref();
   }

@@ -78,10 +78,10 @@ function makeCerts(dir: string): { ca: string; cert: string; key: string } {
 
 describe('RedisStore with ACL users and TLS on a real redis-server', { skip }, () => {
   const tmp = tempDir('acl-tls');
-  let server: RedisProc;
+  let server: RedisProc | undefined;
   let tlsPort = 0;
   let ca = '';
-  let admin: Redis;
+  let admin: Redis | undefined;
   const stores: RedisStore[] = [];
   const tlsStore = (
     o: Partial<ConstructorParameters<typeof RedisStore>[0]> & { username?: string; password?: string } = {},
@@ -141,21 +141,21 @@ describe('RedisStore with ACL users and TLS on a real redis-server', { skip }, (
       time: Date.now(),
       workers: { 'http://w1': { elected: 1, transferred: 2, read: 3, busy: 0 } },
     });
-    await until(async () => (await admin.hexists('shop-prod:{b:web}:ctr', 'a')) === 1, 3000, 'the counters');
+    await until(async () => (await admin!.hexists('shop-prod:{b:web}:ctr', 'a')) === 1, 3000, 'the counters');
     // The ACL user's connections are the store's: no command was refused.
-    const denied = (await admin.call('ACL', 'LOG')) as unknown[];
+    const denied = (await admin!.call('ACL', 'LOG')) as unknown[];
     assert.deepEqual(denied, []);
   });
 
   test('the same user through a redis:// URL on the plain port', async () => {
     const s = new RedisStore({
-      redis: `redis://shop:s3cret@127.0.0.1:${server.port}`,
+      redis: `redis://shop:s3cret@127.0.0.1:${server!.port}`,
       prefix: 'shop-prod:',
       strict: true,
       warn: () => undefined,
     });
     stores.push(s);
-    assert.equal(s.target, `redis://127.0.0.1:${server.port}`);
+    assert.equal(s.target, `redis://127.0.0.1:${server!.port}`);
     const loaded = await s.load('web');
     assert.deepEqual(loaded?.workers, [{ name: 'http://w1', status: 'D' }]);
   });
@@ -177,6 +177,6 @@ describe('RedisStore with ACL users and TLS on a real redis-server', { skip }, (
     // The documented user cannot reach another fleet's keys.
     const other = tlsStore({ prefix: 'other:', strict: true });
     await assert.rejects(other.load('web'), /NOPERM/);
-    await admin.call('ACL', 'LOG', 'RESET');
+    await admin!.call('ACL', 'LOG', 'RESET');
   });
 });

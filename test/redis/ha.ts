@@ -31,10 +31,10 @@ export class RedisProc {
 
   get running(): boolean {
     const p = this.#proc;
-    return p !== undefined && p.exitCode === null && p.signalCode === null;
+    return p?.exitCode === null && p.signalCode === null;
   }
 
-  async start(ready: RegExp = /Ready to accept connections/i, sentinel = false): Promise<this> {
+  async start(ready = /Ready to accept connections/i, sentinel = false): Promise<this> {
     const conf = path.join(this.#dir, `redis-${this.port}.conf`);
     const base = [`port ${this.port}`, 'bind 127.0.0.1', `dir ${this.#dir}`, 'save ""', 'appendonly no'];
     writeFileSync(conf, [...base, ...this.#lines].join('\n') + '\n');
@@ -96,12 +96,23 @@ export class SentinelSet {
   replica!: RedisProc;
   readonly sentinels: RedisProc[] = [];
   readonly #tmp = tempDir('sentinel');
+  /** Every process started, so stop() reaches them even if start() failed half-way. */
+  readonly #started: RedisProc[] = [];
+
+  async #run(p: RedisProc, ready?: RegExp, sentinel = false): Promise<RedisProc> {
+    this.#started.push(p);
+    return p.start(ready, sentinel);
+  }
 
   async start(): Promise<this> {
     const { dir } = this.#tmp;
-    this.master = await new RedisProc(dir, await freePort(), []).start();
-    this.replica = await new RedisProc(dir, await freePort(), [`replicaof 127.0.0.1 ${this.master.port}`]).start();
-    await until(async () => /master_link_status:up/.test(await info(this.replica.port, 'replication')), 10_000, 'sync');
+    this.master = await this.#run(new RedisProc(dir, await freePort(), []));
+    this.replica = await this.#run(new RedisProc(dir, await freePort(), [`replicaof 127.0.0.1 ${this.master.port}`]));
+    await until(
+      async () => (await info(this.replica.port, 'replication')).includes('master_link_status:up'),
+      10_000,
+      'sync',
+    );
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
       const lines = [
@@ -109,7 +120,7 @@ export class SentinelSet {
         `sentinel down-after-milliseconds ${this.name} 400`,
         `sentinel failover-timeout ${this.name} 4000`,
       ];
-      this.sentinels.push(await new RedisProc(dir, port, lines).start(/\+monitor master/, true));
+      this.sentinels.push(await this.#run(new RedisProc(dir, port, lines), /\+monitor master/, true));
     }
     // Failover needs every sentinel to know the replica and the two other sentinels.
     await until(
@@ -144,7 +155,7 @@ export class SentinelSet {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.master, this.replica, ...this.sentinels].map((p) => p?.kill()));
+    await Promise.all(this.#started.map((p) => p.kill()));
     this.#tmp.remove();
   }
 }
@@ -164,7 +175,9 @@ export class RedisClusterSet {
         'cluster-node-timeout 1000',
         'cluster-replica-validity-factor 0',
       ];
-      this.nodes.push(await new RedisProc(dir, port, lines).start());
+      const node = new RedisProc(dir, port, lines);
+      this.nodes.push(node);
+      await node.start();
     }
     const replicas = count >= 6 ? '1' : '0';
     const r = spawnSync(
@@ -187,7 +200,8 @@ export class RedisClusterSet {
   async #allOk(): Promise<boolean> {
     for (const n of this.nodes) {
       if (!n.running) continue;
-      if (!/cluster_state:ok/.test(await withRedis(n.port, (r) => r.cluster('INFO')).catch(() => ''))) return false;
+      if (!(await withRedis(n.port, (r) => r.cluster('INFO')).catch(() => '')).includes('cluster_state:ok'))
+        return false;
     }
     return true;
   }
@@ -196,7 +210,7 @@ export class RedisClusterSet {
   async masterOf(key: string): Promise<number> {
     const n = this.nodes.find((x) => x.running)!;
     return withRedis(n.port, async (r) => {
-      const slot = (await r.cluster('KEYSLOT', key)) as number;
+      const slot = await r.cluster('KEYSLOT', key);
       const slots = await r.cluster('SLOTS');
       const range = slots.find(([lo, hi]) => slot >= lo && slot <= hi);
       if (!range?.[2]) throw new Error(`no node serves slot ${slot}`);

@@ -85,11 +85,11 @@ function fromClusterConfig(o: Record<string, unknown>, fail: Fail): Target {
   const nodes: ClusterNode[] = cluster.map((n: unknown) => {
     if (typeof n === 'string' && /^[^\s:]+:\d{1,5}$/.test(n)) return n;
     if (typeof n === 'object' && n !== null && typeof (n as { host?: unknown }).host === 'string') {
-      return n as ClusterNode;
+      return n;
     }
     throw fail(`RedisStore: cluster node ${JSON.stringify(n)} is not "host:port" or { host, port }`);
   });
-  return { kind: 'cluster', options: {}, nodes, clusterOptions: rest as ClusterOptions };
+  return { kind: 'cluster', options: {}, nodes, clusterOptions: rest };
 }
 
 /** redis://[user:password@]host:port[/db] and rediss:// as ioredis options. */
@@ -171,7 +171,7 @@ export function openConnection(mod: IoredisModule, t: Target, timeouts: Timeouts
   }
   const options: RedisOptions = { ...t.options, ...own };
   if (t.kind === 'sentinel') {
-    options.reconnectOnError = t.options.reconnectOnError ?? ((err: Error) => /^READONLY/.test(err.message));
+    options.reconnectOnError = t.options.reconnectOnError ?? ((err: Error) => err.message.startsWith('READONLY'));
   }
   return new mod.Redis(options);
 }
