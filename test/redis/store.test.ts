@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RedisStore, RedisStoreError, balancer } from '../../lib/index.js';
-import type { PersistedBalancer, SharedWorkerState } from '../../lib/index.js';
+import type { InstanceCounters, PersistedBalancer, SharedWorkerState } from '../../lib/index.js';
 import { encodeName, decodeName, keysFor } from '../../lib/store/redis/keys.js';
 import { formatRec, parseRec, wins } from '../../lib/store/redis/records.js';
 import { listen, request } from '../support/http.js';
@@ -207,6 +207,38 @@ describe('RedisStore on a real redis-server', { skip }, () => {
     assert.match((await raw.hget(key, `w:${encodeName('http://w1')}`))!, /^\d+\|/);
     await s.load('web');
     assert.equal(warnings.filter((w) => w.includes('damaged')).length, 2, 'one warning per damaged field');
+  });
+
+  test('counters: unchanged ones are not rewritten; the others are read only once the manager asks', async () => {
+    const p = prefix();
+    const a = make({ prefix: p, instanceId: 'a', countersMs: 1 });
+    const b = make({ prefix: p, instanceId: 'b', countersMs: 1 });
+    await Promise.all([a.load('web'), b.load('web')]);
+    const row = (n: number): InstanceCounters['workers'] => ({
+      'http://w1': { elected: n, transferred: 0, read: 0, busy: 0 },
+    });
+    const key = `${p}{b:web}:ctr`;
+    const stored = async (i: string): Promise<{ time: number } | undefined> => {
+      const json = await raw.hget(key, i);
+      return json === null ? undefined : (JSON.parse(json) as { time: number });
+    };
+    const t0 = Date.now();
+    a.publishCounters('web', { instance: 'a', time: t0, workers: row(1) });
+    b.publishCounters('web', { instance: 'b', time: t0, workers: row(5) });
+    await until(async () => (await stored('a'))?.time === t0 && (await stored('b'))?.time === t0, 2000, 'rows');
+    await new Promise((r) => setTimeout(r, 5));
+    a.publishCounters('web', { instance: 'a', time: t0 + 1, workers: row(1) });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await stored('a'))?.time, t0, 'unchanged counters are not rewritten');
+    // Nobody asked yet: b's row was never read by a.
+    assert.deepEqual(
+      a.counters('web').map((c) => c.instance),
+      ['a'],
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    a.publishCounters('web', { instance: 'a', time: Date.now(), workers: row(2) });
+    await until(() => a.counters('web').length === 2, 2000, "b's row on a");
+    assert.deepEqual({ ...a.counters('web').find((c) => c.instance === 'b')?.workers }, row(5));
   });
 
   test('worker health states: written without waiting, read back, delivered to the others', async () => {
