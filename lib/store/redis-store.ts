@@ -25,7 +25,6 @@ import {
   remoteOf,
   type Conn,
   type IoredisModule,
-  type RedisClusterConfig,
   type Target,
 } from './redis/connection.js';
 import type { CodeOf } from '../errors.js';
@@ -76,6 +75,11 @@ export interface RedisStoreOptions {
   staleMs?: number;
   /** Outage and recovery messages, one per transition. Default console.warn. */
   warn?: (message: string) => void;
+}
+
+/** `redis` names a cluster by its nodes: `{ cluster: ['10.0.0.5:7000', …], …ClusterOptions }`. */
+export interface RedisClusterConfig extends Record<string, unknown> {
+  cluster: (string | { host?: string; port?: number })[];
 }
 
 /** An ioredis `Redis` or `Cluster` object (read for its options only). */

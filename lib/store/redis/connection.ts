@@ -30,11 +30,6 @@ export interface Timeouts {
   commandTimeoutMs: number;
 }
 
-/** `redis` names a cluster by its nodes: `{ cluster: ['10.0.0.5:7000', …], …ClusterOptions }`. */
-export interface RedisClusterConfig extends Record<string, unknown> {
-  cluster: (string | { host?: string; port?: number })[];
-}
-
 type Fail = (message: string) => Error;
 
 /** Reads the `redis` option; throws through `fail` (a typed error) when it is none of the accepted shapes. */
