@@ -150,7 +150,7 @@ function metaLine(snap: ManagerSnapshot): string {
   const shared = c
     ? ` Shared by ${c.instances.length} instance${c.instances.length === 1 ? '' : 's'} (this one: <code>${h(c.instance)}</code>); ${
         c.connected ? 'state store connected' : 'state store UNAVAILABLE: serving from the last known state'
-      }.`
+      }${c.store === undefined ? '' : ` (<code>${h(c.store)}</code>)`}.`
     : '';
   return `${persisted}${mode}${shared} Generated ${h(snap.generatedAt)}.`;
 }

@@ -44,8 +44,14 @@ function clusterSnapshot(balancers: readonly Balancer[]): Pick<ManagerSnapshot, 
   if (!c) return {};
   const instances = new Set<string>([c.store.instanceId]);
   for (const b of balancers) for (const x of c.store.counters(b.name)) instances.add(x.instance);
+  const store = c.store.target;
   return {
-    cluster: { instance: c.store.instanceId, connected: c.store.connected, instances: [...instances].sort() },
+    cluster: {
+      instance: c.store.instanceId,
+      connected: c.store.connected,
+      instances: [...instances].sort(),
+      ...(store === undefined ? {} : { store }),
+    },
   };
 }
 

@@ -128,7 +128,7 @@ export interface ManagerSnapshot {
   schedulers: string[];
   balancers: BalancerSnapshot[];
   /** With a shared store (docs/scale-out.md): this instance, every live one, and whether the store answers. */
-  cluster?: { instance: string; connected: boolean; instances: string[] };
+  cluster?: { instance: string; connected: boolean; instances: string[]; store?: string };
 }
 
 /** One applied change, emitted as the router's "audit" event and logged (debug: express-proxy-balancer:manager). */

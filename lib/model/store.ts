@@ -79,6 +79,8 @@ export interface SharedStateStore extends StateStore {
   readonly instanceId: string;
   /** False while the shared store does not answer (state is then served as last known). */
   readonly connected: boolean;
+  /** Where the shared state lives, without credentials (shown by the manager). */
+  readonly target?: string;
   watch(balancer: string, onChange: (state: PersistedBalancer) => void): () => void;
   /** The admin state this process started from (after restore): later saves write only what differs. */
   seed(balancer: string, state: PersistedBalancer): void;

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { log } from '../debug.js';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Redis as IoRedis, RedisOptions } from 'ioredis';
 import type { InstanceCounters, PersistedBalancer, SharedStateStore, SharedWorkerState } from '../model/store.js';
 import { INSTANCE_RE, PREFIX_RE, keysFor, runtimeField, type Keys } from './redis/keys.js';
 import {
@@ -19,6 +18,15 @@ import {
   type Rec,
 } from './redis/records.js';
 import { MERGE_LUA } from './redis/scripts.js';
+import {
+  describeTarget,
+  openConnection,
+  parseTarget,
+  remoteOf,
+  type Conn,
+  type IoredisModule,
+  type Target,
+} from './redis/connection.js';
 import type { CodeOf } from '../errors.js';
 
 export type RedisStoreErrorCode = CodeOf<'RedisStoreError'>;
@@ -34,8 +42,13 @@ export class RedisStoreError extends Error {
 }
 
 export interface RedisStoreOptions {
-  /** A redis:// or rediss:// URL, or ioredis connection options (host, port, password, tls, db…). Default redis://127.0.0.1:6379. */
-  redis?: string | ({ host?: string; port?: number } & Record<string, unknown>);
+  /**
+   * Where Redis is (default redis://127.0.0.1:6379): a redis:// or rediss:// URL; ioredis connection
+   * options (host, port, username, password, tls, db…); Sentinel options `{ sentinels: [{ host, port }], name }`;
+   * a Redis Cluster `{ cluster: ['host:port', …], …ClusterOptions }`; or an ioredis `Redis` or `Cluster`
+   * object, whose options are copied (the store opens its own connections and leaves that object alone).
+   */
+  redis?: string | ({ host?: string; port?: number } & Record<string, unknown>) | RedisClusterConfig | RedisClient;
   /** Namespace of one fleet: every key starts with it. Letters, digits and . _ : - (default "epb:"). */
   prefix?: string;
   /** Refuse to start (lb.ready rejects) when Redis cannot be reached at start-up. Default false: start from the configuration, with a warning. */
@@ -48,13 +61,36 @@ export interface RedisStoreOptions {
   connectTimeoutMs?: number;
   /** A command taking longer counts as an outage. Default 1000 ms. */
   commandTimeoutMs?: number;
+  /**
+   * How long a manager edit waits for Redis to store it while Redis is unreachable (a Sentinel or
+   * Cluster failover) before it is answered with an error. Default 5000 ms.
+   */
+  saveWaitMs?: number;
+  /**
+   * Least time between two writes of this instance's counters (the balancer offers them every second).
+   * Unchanged counters are written only every staleMs / 3, to show the instance is alive. Default 1000 ms.
+   */
+  countersMs?: number;
   /** Counters of an instance not heard of for this long are left out of the sums. Default 15000 ms. */
   staleMs?: number;
   /** Outage and recovery messages, one per transition. Default console.warn. */
   warn?: (message: string) => void;
 }
 
+/** `redis` names a cluster by its nodes: `{ cluster: ['10.0.0.5:7000', …], …ClusterOptions }`. */
+export interface RedisClusterConfig extends Record<string, unknown> {
+  cluster: (string | { host?: string; port?: number })[];
+}
+
+/** An ioredis `Redis` or `Cluster` object (read for its options only). */
+export interface RedisClient {
+  readonly isCluster: boolean;
+}
+
 type Kind = 'a' | 'r';
+
+/** How long after the manager asked for the sums the other instances' counters keep being read. */
+const COUNTERS_WANTED_MS = 60_000;
 
 interface BalancerCache {
   readonly name: string;
@@ -68,6 +104,8 @@ interface BalancerCache {
   readonly runtimeWatchers: Set<(worker: string, s: SharedWorkerState) => void>;
   readonly counters: Map<string, InstanceCounters>;
   countersBusy: boolean;
+  /** The worker counters last written and when (to skip unchanged writes). */
+  countersSent: { json: string; at: number };
 }
 
 interface MergeClient {
@@ -81,9 +119,7 @@ interface Message {
   r: string[];
 }
 
-type IoRedisCtor = new (options: RedisOptions) => IoRedis;
-
-async function loadIoredis(): Promise<IoRedisCtor> {
+async function loadIoredis(): Promise<IoredisModule> {
   let mod: unknown;
   try {
     mod = await import('ioredis');
@@ -94,11 +130,12 @@ async function loadIoredis(): Promise<IoRedisCtor> {
       { cause: err },
     );
   }
-  const m = mod as { Redis?: unknown; default?: unknown };
-  const ctor = m.Redis ?? (m.default as { Redis?: unknown } | undefined)?.Redis ?? m.default;
-  if (typeof ctor !== 'function')
-    throw new RedisStoreError('ERR_REDIS_MISSING', 'the "ioredis" module exports no Redis class');
-  return ctor as IoRedisCtor;
+  const m = mod as Partial<IoredisModule> & { default?: Partial<IoredisModule> };
+  const Redis = m.Redis ?? m.default?.Redis;
+  const Cluster = m.Cluster ?? m.default?.Cluster;
+  if (typeof Redis !== 'function' || typeof Cluster !== 'function')
+    throw new RedisStoreError('ERR_REDIS_MISSING', 'the "ioredis" module exports no Redis and Cluster classes');
+  return { Redis, Cluster };
 }
 
 function defaultInstanceId(): string {
@@ -130,18 +167,21 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
   readonly prefix: string;
   readonly strict: boolean;
   readonly #keys: Keys;
-  readonly #redis: RedisStoreOptions['redis'];
-  readonly #connOptions: RedisOptions;
+  readonly #target: Target;
+  /** The server last connected to (for Sentinel, the master it named). */
+  #master: string | undefined;
+  readonly #saveWaitMs: number;
   readonly #resyncMs: number;
   readonly #connectTimeoutMs: number;
   readonly #commandTimeoutMs: number;
   readonly #staleMs: number;
+  readonly #countersMs: number;
   readonly #warn: (message: string) => void;
   readonly #cache = new Map<string, BalancerCache>();
   /** Lamport clock: above every version seen, so a new write outranks what this process knows. */
   #version = 0;
-  #client: IoRedis | undefined;
-  #sub: IoRedis | undefined;
+  #client: Conn | undefined;
+  #sub: Conn | undefined;
   #starting: Promise<void> | undefined;
   #up = false;
   #subscribed = false;
@@ -154,6 +194,8 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
   #flushChain: Promise<void> = Promise.resolve();
   #nextFlush: Promise<void> | undefined;
   readonly #badLogged = new Set<string>();
+  /** When the manager last asked for the per-instance counters (they are read from Redis only then). */
+  #countersWantedAt = -Infinity;
 
   constructor(options: RedisStoreOptions = {}) {
     super();
@@ -167,16 +209,13 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
     }
     this.strict = options.strict ?? false;
     this.#keys = keysFor(this.prefix);
-    this.#redis = options.redis;
-    const r: unknown = options.redis;
-    if (r !== undefined && typeof r !== 'string' && (typeof r !== 'object' || r === null)) {
-      throw new RedisStoreError('ERR_REDIS_OPTIONS', 'RedisStore: redis must be a URL or ioredis options');
-    }
-    this.#connOptions = typeof r === 'string' ? parseRedisUrl(r) : { ...(r as RedisOptions | undefined) };
+    this.#target = parseTarget(options.redis, (m) => new RedisStoreError('ERR_REDIS_OPTIONS', m));
     this.#resyncMs = positive('resyncMs', options.resyncMs, 5000);
     this.#connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, 1000);
     this.#commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, 1000);
     this.#staleMs = positive('staleMs', options.staleMs, 15_000);
+    this.#saveWaitMs = positive('saveWaitMs', options.saveWaitMs, 5000);
+    this.#countersMs = positive('countersMs', options.countersMs, 1000);
     this.#warn = options.warn ?? ((m) => console.warn(`express-proxy-balancer: ${m}`));
   }
 
@@ -185,18 +224,9 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
     return this.#up;
   }
 
-  /** Where Redis is, without credentials (for messages). */
+  /** Where Redis is, without credentials (for messages and the manager): the server, Sentinel group and master, or cluster. */
   get target(): string {
-    const r = this.#redis;
-    if (typeof r === 'string') {
-      try {
-        const u = new URL(r);
-        return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
-      } catch {
-        return 'redis (invalid URL)';
-      }
-    }
-    return `redis://${r?.host ?? '127.0.0.1'}:${r?.port ?? 6379}`;
+    return describeTarget(this.#target, this.#master);
   }
 
   // ---------------------------------------------------------------- StateStore
@@ -233,8 +263,9 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
 
   /**
    * Writes the fields that differ from what this process knows, each as a new record. Resolves
-   * once Redis has them; rejects while Redis is unavailable (the change stays applied here and
-   * queued, and is written when Redis returns, unless a newer one wins there).
+   * once Redis has them, retrying through an outage (a failover) for up to saveWaitMs; then rejects
+   * (the change stays applied here and queued, and is written when Redis returns, unless a newer
+   * one wins there). Retrying is safe: a record Redis already has is neither rewritten nor republished.
    */
   async save(balancer: string, state: PersistedBalancer): Promise<void> {
     const c = this.#cacheOf(balancer);
@@ -253,14 +284,34 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
       c.dirty.a.add(f);
     }
     void this.#start().catch(() => undefined);
+    const pending = (): boolean => changed.some(([f]) => c.dirty.a.has(f) && mine.includes(c.records.a.get(f)!));
     await this.#flush();
-    if (changed.some(([f]) => c.dirty.a.has(f) && mine.includes(c.records.a.get(f)!))) {
+    const deadline = Date.now() + this.#saveWaitMs;
+    while (pending() && !this.#closed && Date.now() < deadline) {
+      await this.#upOrPause(Math.min(100, deadline - Date.now()));
+      await this.#flush();
+    }
+    if (pending()) {
+      const reason = this.#lastError ? ` (${this.#lastError.message})` : '';
       throw new RedisStoreError(
         'ERR_REDIS_UNAVAILABLE',
-        `${this.target} is unavailable: the change is applied on this instance and will be shared when Redis returns`,
+        `${this.target} did not store the change within ${this.#saveWaitMs} ms${reason}: it is applied on this instance and queued, and will be stored and shared when Redis answers unless a newer change of the same setting wins`,
         { cause: this.#lastError },
       );
     }
+  }
+
+  /** Resolves when the store comes up or after `ms`, whichever is first. */
+  #upOrPause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.off('up', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(ms, 0));
+      this.on('up', done);
+    });
   }
 
   watch(balancer: string, onChange: (state: PersistedBalancer) => void): () => void {
@@ -330,17 +381,34 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
     c.counters.set(this.instanceId, counters);
     const client = this.#client;
     if (this.#closed || client?.status !== 'ready' || c.countersBusy) return;
+    const now = Date.now();
+    const json = countersJson(counters);
+    const rows = json.slice(json.indexOf(',"workers":'));
+    const since = now - c.countersSent.at;
+    const wanted = now - this.#countersWantedAt <= COUNTERS_WANTED_MS;
+    // A little slack: the balancer's timer and this one drift by a few milliseconds.
+    if (since < this.#countersMs * 0.9) return;
+    if (!wanted && rows === c.countersSent.json && since < this.#staleMs / 3) return;
+    c.countersSent = { json: rows, at: now };
     c.countersBusy = true;
     const key = this.#keys.counters(balancer);
+    if (!wanted) {
+      // Nobody looked at the sums lately: write this instance's row only. Reading every row on every
+      // instance each period would cost Redis instances² × workers bytes (docs/scale-out.md).
+      client
+        .hset(key, this.instanceId, json)
+        .catch((err: unknown) => this.#down(err))
+        .finally(() => (c.countersBusy = false));
+      return;
+    }
     client
       .multi()
-      .hset(key, this.instanceId, countersJson(counters))
+      .hset(key, this.instanceId, json)
       .hgetall(key)
       .exec()
       .then((replies) => {
         const all = replies?.[1]?.[1] as Record<string, string> | undefined;
         if (!all) return;
-        const now = Date.now();
         const gone: string[] = [];
         for (const [instance, json] of Object.entries(all)) {
           if (instance === this.instanceId) continue;
@@ -360,6 +428,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
   }
 
   counters(balancer: string): InstanceCounters[] {
+    this.#countersWantedAt = Date.now();
     const c = this.#cache.get(balancer);
     if (!c) return [];
     const now = Date.now();
@@ -382,6 +451,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
         runtimeWatchers: new Set(),
         counters: new Map(),
         countersBusy: false,
+        countersSent: { json: '', at: -Infinity },
       };
       this.#cache.set(balancer, c);
     }
@@ -400,21 +470,11 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
   }
 
   async #connect(): Promise<void> {
-    const Redis = await loadIoredis();
+    const mod = await loadIoredis();
     if (this.#closed) return;
-    const options: RedisOptions = {
-      ...this.#connOptions,
-      // Fail fast instead of queueing: the store keeps its own queue and resyncs after an outage.
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResubscribe: true,
-      connectTimeout: this.#connectTimeoutMs,
-      commandTimeout: this.#commandTimeoutMs,
-      retryStrategy: (times: number) => Math.min(50 * times, 500),
-    };
-    const client = new Redis(options);
-    const sub = new Redis(options);
+    const timeouts = { connectTimeoutMs: this.#connectTimeoutMs, commandTimeoutMs: this.#commandTimeoutMs };
+    const client = openConnection(mod, this.#target, timeouts);
+    const sub = openConnection(mod, this.#target, timeouts);
     client.defineCommand('epbMerge', { numberOfKeys: 1, lua: MERGE_LUA });
     this.#client = client;
     this.#sub = sub;
@@ -423,6 +483,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
       conn.on('close', () => this.#down(this.#lastError ?? new Error('connection closed')));
       conn.on('ready', () => this.#kick());
     }
+    client.on('ready', () => (this.#master = remoteOf(client) ?? this.#master));
     sub.on('message', (channel: string, message: string) => {
       if (channel === this.#keys.channel) this.#onMessage(message);
     });
@@ -465,7 +526,8 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
         this.#kick();
         this.#scheduleTick();
       },
-      this.#up ? this.#resyncMs : Math.min(this.#resyncMs, 250),
+      // ±20 % so a fleet that reconnected together does not resync in lockstep ever after.
+      this.#up ? this.#resyncMs * (0.8 + 0.4 * Math.random()) : Math.min(this.#resyncMs, 250),
     );
     this.#tick.unref();
   }
@@ -662,27 +724,4 @@ function pairs(flat: unknown): [string, string][] {
     if (typeof f === 'string' && typeof v === 'string') out.push([f, v]);
   }
   return out;
-}
-
-/** redis://[user:password@]host:port[/db] and rediss:// as ioredis options. */
-function parseRedisUrl(url: string): RedisOptions {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new RedisStoreError('ERR_REDIS_OPTIONS', 'RedisStore: redis is not a valid URL');
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new RedisStoreError('ERR_REDIS_OPTIONS', 'RedisStore: the URL must start with redis:// or rediss://');
-  }
-  const o: RedisOptions = {
-    host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
-    port: u.port ? Number(u.port) : 6379,
-  };
-  if (u.username) o.username = decodeURIComponent(u.username);
-  if (u.password) o.password = decodeURIComponent(u.password);
-  const db = u.pathname.replace(/^\//, '');
-  if (db !== '') o.db = Number(db);
-  if (u.protocol === 'rediss:') o.tls = {};
-  return o;
 }

@@ -2,12 +2,12 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { request, type Reply } from '../support/http.js';
+import { request } from '../support/http.js';
 import { startUpstreams, stopAll, type Upstream } from '../support/upstreams.js';
 import { HC_FAIL, DISABLED, STOPPED } from '../../lib/model/status.js';
 import { encodeName } from '../../lib/store/redis/keys.js';
 import { RedisServer, redisSkip } from './redis-server.js';
-import { Instance, until, type InstanceConfig, type InstanceState } from './instances.js';
+import { Instance, managerPatch, until, type InstanceConfig, type InstanceState } from './instances.js';
 import { docsSchema, validate } from '../manager/json-schema.js';
 
 const skip = redisSkip();
@@ -18,17 +18,6 @@ async function startAll(t: TestContext, configs: InstanceConfig[]): Promise<Inst
   t.after(() => Promise.all(list.map((i) => i.stop())));
   for (const c of configs) list.push(await Instance.start(c));
   return list;
-}
-
-/** The manager's JSON API on one instance (same-origin, with the balancer's nonce). */
-async function managerPatch(inst: Instance, worker: string, body: unknown): Promise<Reply> {
-  const info = await request(inst.base, '/balancer-manager/api/balancers/app');
-  const nonce = (JSON.parse(info.body) as { balancer: { nonce: string } }).balancer.nonce;
-  return request(inst.base, `/balancer-manager/api/balancers/app/workers/${encodeURIComponent(worker)}`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json', origin: inst.base, 'x-balancer-nonce': nonce },
-    body: JSON.stringify(body),
-  });
 }
 
 function worker(s: InstanceState, name: string): InstanceState['workers'][number] {
@@ -51,7 +40,8 @@ describe('cluster on Redis (separate processes)', { skip }, () => {
   });
 
   function config(id: string, prefix: string, extra: Partial<InstanceConfig> = {}): InstanceConfig {
-    return { redis: redis.url, prefix, instanceId: id, members: ups.map((u) => ({ url: u.url })), ...extra };
+    const members = ups.map((u) => ({ url: u.url }));
+    return { redis: redis.url, prefix, instanceId: id, members, saveWaitMs: 300, ...extra };
   }
 
   function freshPrefix(): string {
@@ -213,7 +203,7 @@ describe('cluster on Redis (separate processes)', { skip }, () => {
         2000,
         'agreement',
       );
-      const raw = await client.hget(`${prefix}b:app:admin`, field);
+      const raw = await client.hget(`${prefix}{b:app}:admin`, field);
       const m = /^(\d+)\|([^|]+)\|(.*)$/.exec(raw ?? '');
       assert.ok(m, `record ${raw}`);
       const stored = (JSON.parse(m[3]!) as { lbfactor: number }).lbfactor;
@@ -228,7 +218,7 @@ describe('cluster on Redis (separate processes)', { skip }, () => {
     for (let i = 0; i < 9; i++) assert.equal((await request(a.base, '/app/x')).status, 200);
     for (let i = 0; i < 6; i++) assert.equal((await request(b.base, '/app/x')).status, 200);
     interface Snap {
-      cluster?: { instance: string; connected: boolean; instances: string[] };
+      cluster?: { instance: string; connected: boolean; instances: string[]; store?: string };
       balancers: {
         workers: { elected: number; read: number; instances?: { instance: string; elected: number }[] }[];
       }[];
@@ -243,7 +233,12 @@ describe('cluster on Redis (separate processes)', { skip }, () => {
       4000,
       'summed counters',
     );
-    assert.deepEqual(snap!.cluster, { instance: 'm1', connected: true, instances: ['m1', 'm2'] });
+    assert.deepEqual(snap!.cluster, {
+      instance: 'm1',
+      connected: true,
+      instances: ['m1', 'm2'],
+      store: `redis://127.0.0.1:${redis.port}`,
+    });
     const schema = docsSchema();
     assert.deepEqual(validate(schema, schema, snap), [], 'the shared-store snapshot matches docs/manager.md');
     for (const w of snap!.balancers[0]!.workers) {
@@ -258,6 +253,10 @@ describe('cluster on Redis (separate processes)', { skip }, () => {
     }
     const page = await request(a.base, '/balancer-manager/');
     assert.match(page.body, /Shared by 2 instances/);
+    assert.match(
+      page.body,
+      new RegExp(`state store connected \\(<code>redis://127\\.0\\.0\\.1:${redis.port}</code>\\)`),
+    );
     assert.match(page.body, /<table class="instances">/);
   });
 

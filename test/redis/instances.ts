@@ -1,11 +1,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { MemberOptions } from '../../lib/index.js';
+import { request, type Reply } from '../support/http.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/instance.ts', import.meta.url));
 
 export interface InstanceConfig {
-  redis?: string;
+  /** A URL, or options as JSON (Sentinel `{ sentinels, name }`, `{ cluster: [nodes] }`). */
+  redis?: string | Record<string, unknown>;
+  saveWaitMs?: number;
   prefix?: string;
   instanceId?: string;
   strict?: boolean;
@@ -32,6 +35,7 @@ export interface InstanceState {
   lbmethod: string;
   warnings: string[];
   connected: boolean | null;
+  target: string | null;
 }
 
 export interface StateEvent {
@@ -153,4 +157,43 @@ export async function until(
     if (performance.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** The manager's JSON API on one instance (same-origin, with the balancer's nonce). */
+export async function managerPatch(inst: Instance, worker: string, body: unknown, timeoutMs?: number): Promise<Reply> {
+  const info = await request(inst.base, '/balancer-manager/api/balancers/app');
+  const nonce = (JSON.parse(info.body) as { balancer: { nonce: string } }).balancer.nonce;
+  return request(inst.base, `/balancer-manager/api/balancers/app/workers/${encodeURIComponent(worker)}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', origin: inst.base, 'x-balancer-nonce': nonce },
+    body: JSON.stringify(body),
+    timeoutMs,
+  });
+}
+
+/** Requests in a loop on each instance given (one loop per entry) until stop(); counts every outcome. */
+export function trafficLoops(insts: Instance[]): { ok: () => number; failures: string[]; stop: () => Promise<void> } {
+  let ok = 0;
+  let running = true;
+  const failures: string[] = [];
+  const loop = async (inst: Instance): Promise<void> => {
+    while (running) {
+      try {
+        const r = await request(inst.base, '/app/load', { timeoutMs: 5000 });
+        if (r.status === 200) ok++;
+        else failures.push(`${inst.config.instanceId}: ${r.status} ${r.body.slice(0, 80)}`);
+      } catch (err) {
+        failures.push(`${inst.config.instanceId}: ${(err as Error).message}`);
+      }
+    }
+  };
+  const loops = insts.map((inst) => loop(inst));
+  return {
+    ok: () => ok,
+    failures,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
 }

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RedisStore, RedisStoreError, balancer } from '../../lib/index.js';
-import type { PersistedBalancer, SharedWorkerState } from '../../lib/index.js';
+import type { InstanceCounters, PersistedBalancer, SharedWorkerState } from '../../lib/index.js';
 import { encodeName, decodeName, keysFor } from '../../lib/store/redis/keys.js';
 import { formatRec, parseRec, wins } from '../../lib/store/redis/records.js';
 import { listen, request } from '../support/http.js';
@@ -27,7 +27,7 @@ describe('names and records', () => {
     assert.match(enc, /^[A-Za-z0-9._%-]+$/);
     assert.equal(decodeName(enc), nasty);
     const k = keysFor('fleet:');
-    assert.equal(k.admin('x:y'), 'fleet:b:x%3Ay:admin');
+    assert.equal(k.admin('x:y'), 'fleet:{b:x%3Ay}:admin');
     assert.equal(k.channel, 'fleet:events');
   });
 
@@ -102,7 +102,7 @@ describe('RedisStore on a real redis-server', { skip }, () => {
     const mine: PersistedBalancer[] = [];
     a.watch('web', (s) => mine.push(s));
     await a.save('web', { ...base, version: 1, workers: [{ name: 'http://w1', status: 'D' }, base.workers[1]!] });
-    assert.deepEqual(await raw.hkeys(`${p}b:web:admin`), [`w:${encodeName('http://w1')}`]);
+    assert.deepEqual(await raw.hkeys(`${p}{b:web}:admin`), [`w:${encodeName('http://w1')}`]);
     await until(() => got.length === 1, 1000, 'the message');
     assert.deepEqual(got[0]!.workers, [{ name: 'http://w1', status: 'D' }]);
     assert.equal(got[0]!.lbmethod, undefined, 'settings did not change: not sent');
@@ -122,7 +122,7 @@ describe('RedisStore on a real redis-server', { skip }, () => {
       x1.save('web', state(7, [{ name: 'http://w1', route: 'from-x1' }])),
       x2.save('web', state(7, [{ name: 'http://w1', route: 'from-x2' }])),
     ]);
-    const stored = parseRec((await raw.hget(`${p}b:web:admin`, `w:${encodeName('http://w1')}`))!)!;
+    const stored = parseRec((await raw.hget(`${p}{b:web}:admin`, `w:${encodeName('http://w1')}`))!)!;
     assert.equal(stored.v, 7);
     assert.equal(stored.by, 'x2');
     await until(() => seen.x1.includes('from-x2'), 1000, 'x1 to take the winner');
@@ -130,13 +130,13 @@ describe('RedisStore on a real redis-server', { skip }, () => {
     // A later edit (x1 has now seen version 7) outranks it whatever the ids.
     await x1.save('web', state(0, [{ name: 'http://w1', route: 'later' }]));
     await until(() => seen.x2.includes('later'), 1000, 'x2 to take the later edit');
-    assert.equal(parseRec((await raw.hget(`${p}b:web:admin`, `w:${encodeName('http://w1')}`))!)!.by, 'x1');
+    assert.equal(parseRec((await raw.hget(`${p}{b:web}:admin`, `w:${encodeName('http://w1')}`))!)!.by, 'x1');
   });
 
   test('a stale writer loses: Redis keeps the newer record and the writer gets it back', async () => {
     const p = prefix();
     const fresh = make({ prefix: p, instanceId: 'zz' });
-    const key = `${p}b:web:admin`;
+    const key = `${p}{b:web}:admin`;
     const f = `w:${encodeName('http://w1')}`;
     await raw.hset(key, f, formatRec(50, 'aa', JSON.stringify({ name: 'http://w1', status: 'S' })).raw);
     // Load first, as balancer() does: it learns version 50, so its next write is 51.
@@ -170,7 +170,7 @@ describe('RedisStore on a real redis-server', { skip }, () => {
     const keys = await raw.keys('*');
     assert.ok(keys.filter((k) => k.startsWith(p1)).length >= 2);
     assert.ok(
-      keys.every((k) => /^[A-Za-z0-9._:%-]+$/.test(k)),
+      keys.every((k) => /^[A-Za-z0-9._:%-]+\{b:[A-Za-z0-9._%-]+\}:(admin|rt|ctr)$/.test(k)),
       keys.join(' '),
     );
   });
@@ -182,7 +182,7 @@ describe('RedisStore on a real redis-server', { skip }, () => {
     await s.load(name);
     await s.save(name, state(1, [{ name: 'http://h/a b', status: 'D' }], ['http://evil:1/*?{}']));
     const keys = await raw.keys(`${p}*`);
-    assert.deepEqual(keys, [`${p}b:we%2Ab%3A%7Bx%7D:admin`]);
+    assert.deepEqual(keys, [`${p}{b:we%2Ab%3A%7Bx%7D}:admin`]);
     const fields = await raw.hkeys(keys[0]!);
     assert.ok(
       fields.every((f) => /^[A-Za-z0-9._:%-]+$/.test(f)),
@@ -194,7 +194,7 @@ describe('RedisStore on a real redis-server', { skip }, () => {
 
   test('damaged records are ignored (with one warning) and healed by the next write', async () => {
     const p = prefix();
-    const key = `${p}b:web:admin`;
+    const key = `${p}{b:web}:admin`;
     const good = formatRec(3, 'a', JSON.stringify({ name: 'http://w2', status: 'D' })).raw;
     await raw.hset(key, `w:${encodeName('http://w1')}`, 'garbage', `w:${encodeName('http://w2')}`, good);
     await raw.hset(key, `w:${encodeName('http://w3')}`, formatRec(4, 'a', '{"name":"http://w3","lbfactor":"big"}').raw);
@@ -207,6 +207,38 @@ describe('RedisStore on a real redis-server', { skip }, () => {
     assert.match((await raw.hget(key, `w:${encodeName('http://w1')}`))!, /^\d+\|/);
     await s.load('web');
     assert.equal(warnings.filter((w) => w.includes('damaged')).length, 2, 'one warning per damaged field');
+  });
+
+  test('counters: unchanged ones are not rewritten; the others are read only once the manager asks', async () => {
+    const p = prefix();
+    const a = make({ prefix: p, instanceId: 'a', countersMs: 1 });
+    const b = make({ prefix: p, instanceId: 'b', countersMs: 1 });
+    await Promise.all([a.load('web'), b.load('web')]);
+    const row = (n: number): InstanceCounters['workers'] => ({
+      'http://w1': { elected: n, transferred: 0, read: 0, busy: 0 },
+    });
+    const key = `${p}{b:web}:ctr`;
+    const stored = async (i: string): Promise<{ time: number } | undefined> => {
+      const json = await raw.hget(key, i);
+      return json === null ? undefined : (JSON.parse(json) as { time: number });
+    };
+    const t0 = Date.now();
+    a.publishCounters('web', { instance: 'a', time: t0, workers: row(1) });
+    b.publishCounters('web', { instance: 'b', time: t0, workers: row(5) });
+    await until(async () => (await stored('a'))?.time === t0 && (await stored('b'))?.time === t0, 2000, 'rows');
+    await new Promise((r) => setTimeout(r, 5));
+    a.publishCounters('web', { instance: 'a', time: t0 + 1, workers: row(1) });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await stored('a'))?.time, t0, 'unchanged counters are not rewritten');
+    // Nobody asked yet: b's row was never read by a.
+    assert.deepEqual(
+      a.counters('web').map((c) => c.instance),
+      ['a'],
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    a.publishCounters('web', { instance: 'a', time: Date.now(), workers: row(2) });
+    await until(() => a.counters('web').length === 2, 2000, "b's row on a");
+    assert.deepEqual({ ...a.counters('web').find((c) => c.instance === 'b')?.workers }, row(5));
   });
 
   test('worker health states: written without waiting, read back, delivered to the others', async () => {
@@ -267,7 +299,7 @@ describe('RedisStore on a real redis-server', { skip }, () => {
       process.kill(redis.pid!, 'SIGCONT');
     }
     await until(
-      async () => (await raw.hget(`${p}b:web:rt`, encodeName(w.name)))?.includes('"e":true') ?? false,
+      async () => (await raw.hget(`${p}{b:web}:rt`, encodeName(w.name)))?.includes('"e":true') ?? false,
       3000,
       'the write',
     );

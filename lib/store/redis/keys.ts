@@ -1,7 +1,7 @@
 /**
  * Key and field names. Everything that comes from configuration or the manager (balancer names,
  * worker URLs, added URLs, instance ids) is encoded before it goes into a key, so a name can never
- * add a key segment (":"), a glob character or a hash tag ("{…}"), nor reach another fleet's keys.
+ * add a key segment (":"), a glob character or a hash tag of its own ("{…}"), nor reach another fleet's keys.
  */
 
 /** Percent-encodes every UTF-8 byte outside [A-Za-z0-9._-] ("%3A" for ":"): reversible, glob- and colon-free. */
@@ -38,8 +38,12 @@ export interface Keys {
   readonly channel: string;
 }
 
+/**
+ * A balancer's keys share one hash tag ("{b:<name>}"), so on Redis Cluster they live in one slot
+ * and a script or transaction touching them stays on one node.
+ */
 export function keysFor(prefix: string): Keys {
-  const b = (balancer: string): string => `${prefix}b:${encodeName(balancer)}`;
+  const b = (balancer: string): string => `${prefix}{b:${encodeName(balancer)}}`;
   return {
     admin: (balancer) => `${b(balancer)}:admin`,
     runtime: (balancer) => `${b(balancer)}:rt`,
