@@ -58,3 +58,5 @@ export type { CheckResult } from './health/result.js';
 export type { HealthCheckSpec, OutlierSpec, SlowStartSpec, HcMethod } from './config/health-spec.js';
 export type { OutlierOptions, SlowStartOptions } from './config/options.js';
 export type { Logger } from './logger.js';
+export { fromApacheConfig } from './apache/import.js';
+export type { ApacheImport, ApacheImportOptions, ApacheWarning, ApacheServerSettings } from './apache/types.js';

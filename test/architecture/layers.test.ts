@@ -28,6 +28,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'cluster/': [...BASE, 'config/', 'core/', 'health/', 'store/'],
   'manager/': [...BASE, 'config/', 'core/', 'select/', 'schedulers/', 'store/', 'health/', 'cluster/'],
   'proxy/': [...BASE, 'config/', 'core/', 'select/', 'schedulers/', 'forward/'],
+  // The Apache importer builds a configuration: it knows the options, nothing that runs them.
+  'apache/': [...BASE, 'config/'],
   'middleware.ts': [
     ...BASE,
     ...['config/', 'core/', 'select/', 'schedulers/', 'store/', 'forward/', 'health/', 'cluster/', 'manager/'],
@@ -36,7 +38,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'index.ts': [
     ...BASE,
     ...['config/', 'core/', 'select/', 'schedulers/', 'store/', 'forward/', 'health/', 'cluster/', 'manager/'],
-    ...['proxy/', 'middleware.ts'],
+    ...['proxy/', 'middleware.ts', 'apache/'],
   ],
 };
 
