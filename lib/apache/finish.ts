@@ -96,10 +96,7 @@ export function validateAt(built: Built, file: string): void {
     const m = /^balancers\[(\d+)\](?:\.members\[(\d+)\])?/.exec(err.field);
     const origin = m ? built.origins[Number(m[1])] : undefined;
     const at = origin ? (m![2] !== undefined ? origin.members[Number(m![2])] : origin.at) : undefined;
-    throw sourceError(
-      at ?? { file, line: 1 },
-      err.field,
-      `${err.message.slice(err.field.length + 2)} (as ${err.field})`,
-    );
+    const where = at ?? { file, line: 1 };
+    throw new ConfigError(`${where.file}:${where.line}`, err.value, `${err.allowed} (${err.field})`, err.code);
   }
 }

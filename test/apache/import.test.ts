@@ -217,7 +217,7 @@ describe('fromApacheConfig: balancers, members and units', () => {
           ),
         ),
       'h.conf:3',
-      /500 is not in 1\.\.100 \(as balancers\[0\]\.members\[1\]\.loadfactor\)/,
+      /^h\.conf:3: 500 is not in 1\.\.100 \(balancers\[0\]\.members\[1\]\.loadfactor\)$/,
     );
     throwsAt(
       () =>

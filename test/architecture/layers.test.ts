@@ -40,6 +40,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     ...['config/', 'core/', 'select/', 'schedulers/', 'store/', 'forward/', 'health/', 'cluster/', 'manager/'],
     ...['proxy/', 'middleware.ts', 'apache/'],
   ],
+  // The command line: a standalone server built from the same parts a user's app would use.
+  'cli/': [...BASE, 'config/', 'manager/', 'middleware.ts', 'apache/'],
 };
 
 /** Selection and the entities never reach up into the request machinery, health or persistence. */
