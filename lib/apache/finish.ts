@@ -29,13 +29,6 @@ export function finish(d: Drafts, warnAt: WarnAt, file: string): Built {
       warnAt(draft.at, 'Proxy', `balancer://${draft.name} has no BalancerMember that could be carried over`);
       continue;
     }
-    if (draft.reverse) {
-      warnAt(
-        draft.reverse,
-        'ProxyPassReverse',
-        'is not carried over yet: Location headers from the workers pass through unchanged',
-      );
-    }
     balancers.push(balancerOptions(draft, d));
     origins.push({ at: draft.mount.at, members: draft.members.map((m) => m.at) });
   }
@@ -71,6 +64,7 @@ function balancerOptions(draft: BalancerDraft, d: Drafts): BalancerOptions {
     members,
   };
   if (d.growth !== undefined && options.growth === undefined) options.growth = d.growth;
+  if (draft.reverse) options.proxypassreverse = true;
   return options as unknown as BalancerOptions;
 }
 

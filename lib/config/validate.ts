@@ -67,6 +67,7 @@ const BALANCER_KEYS = new Set([
   'outlier',
   'slowstart',
   'maxupgrades',
+  'proxypassreverse',
 ]);
 const GLOBAL_KEYS = new Set([
   'balancers',
@@ -294,6 +295,8 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
     growth,
     nonce: b.nonce,
     routecookie: validateRouteCookie(`${path}.routecookie`, b),
+    proxypassreverse:
+      b.proxypassreverse === undefined ? false : parseBoolean(`${path}.proxypassreverse`, b.proxypassreverse),
     maxupgrades:
       b.maxupgrades === undefined ? Infinity : parseInteger(`${path}.maxupgrades`, b.maxupgrades, 0, 10_000_000),
     ...validateRetry(path, b),

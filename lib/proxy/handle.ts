@@ -22,6 +22,7 @@ import { log } from '../debug.js';
 import type { StickyHit } from '../core/sticky.js';
 import { respondError } from './respond.js';
 import { Failover, type Answer, type AttemptSide } from './failover.js';
+import type { ReverseMap } from '../forward/reverse.js';
 
 export interface HandlerDeps {
   global: GlobalSpec;
@@ -175,6 +176,11 @@ class HttpRequest implements AttemptSide, ForwardRequest {
 
   body(): BodySource {
     return bodyStream(this.plan, this.req);
+  }
+
+  get reverse(): ReverseMap | undefined {
+    const b = this.balancer;
+    return b.proxypassreverse ? { mount: b.mount, path: b.path } : undefined;
   }
 
   responseExtras(): readonly string[] {

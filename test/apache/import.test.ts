@@ -125,6 +125,32 @@ describe('fromApacheConfig: balancers, members and units', () => {
     assert.equal(r.config.balancers[0]!.stickysession, 'ROUTEID');
   });
 
+  it('ProxyPassReverse on the balancer URL or on a member URL turns proxypassreverse on; elsewhere it is reported', () => {
+    const r = imp(
+      conf(
+        ...BASIC,
+        'ProxyPassReverse /app/ balancer://app/',
+        '<Proxy balancer://two>',
+        'BalancerMember http://127.0.0.1:5/base',
+        '</Proxy>',
+        'ProxyPass /two/ balancer://two/',
+        'ProxyPassReverse /two/ http://127.0.0.1:5/base/',
+        'ProxyPassReverse /x/ http://10.9.9.9/',
+      ),
+    );
+    assert.deepEqual(
+      r.config.balancers.map((b) => [b.name, b.proxypassreverse]),
+      [
+        ['app', true],
+        ['two', true],
+      ],
+    );
+    assert.deepEqual(warned(r), [
+      'h.conf:13 ProxyPassReverse: http://10.9.9.9/ is neither a balancer:// URL nor a member of one',
+    ]);
+    assert.equal(imp(conf(...BASIC)).config.balancers[0]!.proxypassreverse, undefined);
+  });
+
   it('ProxyTimeout is the timeout of every member without its own; BalancerGrowth of every balancer without growth', () => {
     const r = imp(
       conf(
