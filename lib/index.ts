@@ -66,3 +66,5 @@ export { traceRequests } from './observe/tracing.js';
 export type { TracingOptions, RequestTracing } from './observe/tracing.js';
 export { ObserveError } from './observe/load.js';
 export type { ObserveErrorCode } from './observe/load.js';
+export { fromApacheConfig } from './apache/import.js';
+export type { ApacheImport, ApacheImportOptions, ApacheWarning, ApacheServerSettings } from './apache/types.js';

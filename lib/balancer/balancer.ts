@@ -108,6 +108,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   slowstart: SlowStartSpec | undefined;
   /** The balancer-set route cookie, if configured. */
   readonly routecookie: RouteCookieSpec | undefined;
+  /** ProxyPassReverse: worker-pointing Location headers are rewritten to the mount. */
+  readonly proxypassreverse: boolean;
   retryon: 'connect' | 'idempotent';
   readonly replay: ((req: IncomingMessage) => boolean) | undefined;
   readonly retrybudget: { percent: number; min: number };
@@ -157,6 +159,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.outlier = spec.outlier;
     this.slowstart = spec.slowstart;
     this.routecookie = spec.routecookie;
+    this.proxypassreverse = spec.proxypassreverse;
     this.retryon = spec.retryon;
     this.replay = spec.replay;
     this.retrybudget = spec.retrybudget;

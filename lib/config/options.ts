@@ -209,6 +209,8 @@ export interface BalancerOptions {
   queue?: { size?: number; timeout?: Duration };
   /** Most WebSocket (upgraded) connections open over all members at once; beyond it an upgrade gets 503. Default: no balancer-wide limit. */
   maxupgrades?: number;
+  /** Rewrite Location, Content-Location and URI response headers that point at the worker to point at the mount (Apache ProxyPassReverse). Default false. */
+  proxypassreverse?: boolean;
   /** Fixed members (a URL each) and groups of members found in DNS. */
   members: (MemberOptions | DiscoveredMemberOptions)[];
 }

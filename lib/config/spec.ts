@@ -78,6 +78,8 @@ export interface BalancerSpec extends SchedulerSettingsSpec {
   /** Slow start (own or global setting); absent = off. */
   slowstart?: SlowStartSpec;
   routecookie: RouteCookieSpec | undefined;
+  /** Rewrite Location, Content-Location and URI headers from the worker's URL to the mount. */
+  proxypassreverse: boolean;
   /** Most open upgraded connections over all members (Infinity = no balancer-wide limit). */
   maxupgrades: number;
   retryon: 'connect' | 'idempotent';

@@ -74,6 +74,7 @@ const BALANCER_KEYS = new Set([
   'p2cbias',
   'ewmadecay',
   'panic',
+  'proxypassreverse',
 ]);
 const GLOBAL_KEYS = new Set([
   'balancers',
@@ -300,6 +301,8 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
     growth,
     nonce: b.nonce,
     routecookie: validateRouteCookie(`${path}.routecookie`, b),
+    proxypassreverse:
+      b.proxypassreverse === undefined ? false : parseBoolean(`${path}.proxypassreverse`, b.proxypassreverse),
     maxupgrades:
       b.maxupgrades === undefined ? Infinity : parseInteger(`${path}.maxupgrades`, b.maxupgrades, 0, 10_000_000),
     ...validateRetry(path, b),

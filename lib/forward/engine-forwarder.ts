@@ -5,6 +5,7 @@ import { ProxyEngine } from './http-proxy.js';
 import { AgentPool } from './agents.js';
 import { Exchange } from './exchange.js';
 import { outgoingHeaders } from './headers.js';
+import { reverseHeaders } from './reverse.js';
 import { preconnect } from './preconnect.js';
 import { tunnel } from './tunnel.js';
 
@@ -27,7 +28,16 @@ export class EngineForwarder implements Forwarder {
   forward(worker: Worker, request: ForwardRequest): void {
     const options = this.#options;
     const { req, res, client } = request;
-    const exchange = new Exchange(req, res, client, worker.connectTimeoutMs, worker.timeoutMs, request);
+    const reverse = request.reverse;
+    const exchange = new Exchange(
+      req,
+      res,
+      client,
+      worker.connectTimeoutMs,
+      worker.timeoutMs,
+      request,
+      reverse && ((raw) => reverseHeaders(raw, worker, reverse, req)),
+    );
     const headers = outgoingHeaders(request.headers, client, {
       host: options.preserveHost ? undefined : worker.host,
       xForwarded: options.xForwarded,

@@ -63,6 +63,8 @@ export class Exchange implements ClientCloseWatcher {
   readonly #res: ServerResponse;
   readonly #client: Socket;
   readonly #owner: ExchangeOwner;
+  /** Rewrites the worker's headers before they are passed on (ProxyPassReverse). */
+  readonly #mapHeaders: ((raw: readonly string[]) => readonly string[]) | undefined;
   readonly #connectTimeoutMs: number;
   readonly #timeoutMs: number;
   #proxyReq: ClientRequest | undefined;
@@ -91,7 +93,9 @@ export class Exchange implements ClientCloseWatcher {
     connectTimeoutMs: number,
     timeoutMs: number,
     owner: ExchangeOwner,
+    mapHeaders?: (raw: readonly string[]) => readonly string[],
   ) {
+    this.#mapHeaders = mapHeaders;
     this.#req = req;
     this.#res = res;
     this.#client = client;
@@ -178,7 +182,7 @@ export class Exchange implements ClientCloseWatcher {
         this.#res,
         this.#status,
         this.#message,
-        proxyRes.rawHeaders,
+        this.#mapHeaders ? this.#mapHeaders(proxyRes.rawHeaders) : proxyRes.rawHeaders,
         this.#owner.responseExtras(proxyRes),
       );
       return true;

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Worker } from '../core/worker.js';
 import type { Outcome } from './outcome.js';
 import type { BodySource } from './body.js';
+import type { ReverseMap } from './reverse.js';
 
 /**
  * One request as a Forwarder sends it, the same object for each of its attempts (the request
@@ -23,6 +24,8 @@ export interface ForwardRequest {
   body(): BodySource;
   /** Extra response headers ([name, value, …]) decided once the worker's status is known. */
   responseExtras(proxyRes: IncomingMessage): readonly string[];
+  /** Set when the worker's Location headers are to be rewritten to the mount (ProxyPassReverse). */
+  readonly reverse: ReverseMap | undefined;
   /** How the attempt ended: exactly once per attempt. */
   settle(outcome: Outcome): void;
 }

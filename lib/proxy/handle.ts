@@ -23,6 +23,7 @@ import type { StickyHit } from '../model/sticky.js';
 import { respondError } from './respond.js';
 import { Failover, type Answer, type AttemptSide } from './failover.js';
 import { RequestRecord } from './request-record.js';
+import type { ReverseMap } from '../forward/reverse.js';
 
 export interface HandlerDeps {
   global: GlobalSpec;
@@ -184,6 +185,11 @@ class HttpRequest implements AttemptSide, ForwardRequest {
 
   body(): BodySource {
     return bodyStream(this.plan, this.req);
+  }
+
+  get reverse(): ReverseMap | undefined {
+    const b = this.balancer;
+    return b.proxypassreverse ? { mount: b.mount, path: b.path } : undefined;
   }
 
   responseExtras(proxyRes: IncomingMessage): readonly string[] {

@@ -35,6 +35,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'observe/': [...BASE, ...SELECTION, 'config/', 'health/'],
   'manager/': [...BASE, ...SELECTION, 'config/', 'store/', 'health/', 'cluster/', 'discovery/', 'observe/'],
   'proxy/': [...BASE, ...SELECTION, 'config/', 'forward/'],
+  // The Apache importer builds a configuration: it knows the options, nothing that runs them.
+  'apache/': [...BASE, 'model/', 'config/'],
   'middleware.ts': [
     ...BASE,
     ...SELECTION,
@@ -44,8 +46,10 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     ...BASE,
     ...SELECTION,
     ...['config/', 'store/', 'forward/', 'health/', 'cluster/', 'discovery/', 'observe/', 'manager/', 'proxy/'],
-    'middleware.ts',
+    ...['middleware.ts', 'apache/'],
   ],
+  // The command line: a standalone server built from the same parts a user's app would use.
+  'cli/': [...BASE, 'config/', 'manager/', 'middleware.ts', 'apache/'],
 };
 
 /** Selection and the entities never reach up into the request machinery, health or persistence. */

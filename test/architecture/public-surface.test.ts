@@ -16,6 +16,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Every name the package entry exports, values and types. Adding one is a decision: add it here. */
 const PUBLIC = [
   'AdminLetter',
+  'ApacheImport',
+  'ApacheImportOptions',
+  'ApacheServerSettings',
+  'ApacheWarning',
   'AttemptEvent',
   'AttemptRecord',
   'AttemptTrace',
@@ -112,6 +116,7 @@ const PUBLIC = [
   'defineScheduler',
   'drainWorker',
   'errorDocs',
+  'fromApacheConfig',
   'getScheduler',
   'healthOf',
   'isSharedStore',
