@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { WorkerTlsOptions } from './options.js';
 import type { HealthCheckSpec, OutlierSpec, SlowStartSpec } from './health-spec.js';
 import type { RouteCookieSpec } from '../core/route-cookie.js';
+import type { EngineName } from './engine.js';
 
 /** A member after validation: every value parsed, defaulted and in Apache's internal units. */
 export interface MemberSpec {
@@ -46,6 +47,7 @@ export interface BalancerSpec {
   /** undefined = separator off (the whole value is the route). */
   stickysessionsep: string | undefined;
   scolonpathdelim: boolean;
+  engine: EngineName;
   timeoutMs: number;
   failonstatus: ReadonlySet<number>;
   failontimeout: boolean;

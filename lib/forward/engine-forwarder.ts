@@ -7,6 +7,7 @@ import { Exchange } from './exchange.js';
 import { outgoingHeaders } from './headers.js';
 import { preconnect } from './preconnect.js';
 import { tunnel } from './tunnel.js';
+import { AttemptTimer } from './timings.js';
 
 /**
  * The Forwarder over the engine (http-proxy-3): keep-alive agents shared per connection profile,
@@ -27,7 +28,15 @@ export class EngineForwarder implements Forwarder {
   forward(worker: Worker, request: ForwardRequest): void {
     const options = this.#options;
     const { req, res, client } = request;
-    const exchange = new Exchange(req, res, client, worker.connectTimeoutMs, worker.timeoutMs, request);
+    const exchange = new Exchange(
+      req,
+      res,
+      client,
+      worker.connectTimeoutMs,
+      worker.timeoutMs,
+      request,
+      options.clock,
+    );
     const headers = outgoingHeaders(request.headers, client, {
       host: options.preserveHost ? undefined : worker.host,
       xForwarded: options.xForwarded,
@@ -52,13 +61,15 @@ export class EngineForwarder implements Forwarder {
    * any error).
    */
   upgrade(worker: Worker, request: UpgradeRequest): void {
+    const timer = new AttemptTimer(this.#options.clock);
     void preconnect(worker).then((conn) => {
       if (conn instanceof Error) {
-        request.settle({ kind: 'connect-failed', error: conn, transferred: 0, read: 0 });
+        request.settle({ kind: 'connect-failed', error: conn, ...timer.measures(false, 0, 0) });
         return;
       }
+      timer.connected();
       request.opened();
-      tunnel(this.#engine, this.#options, worker, request, conn, this.#tunnels);
+      tunnel(this.#engine, this.#options, worker, request, conn, this.#tunnels, timer);
     });
   }
 

@@ -1,6 +1,9 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Clock } from '../core/clock.js';
+import type { Measures } from '../core/outcome.js';
 import { codedError, type Outcome } from './outcome.js';
+import { AttemptTimer } from './timings.js';
 import { writeResponseHead } from './headers.js';
 import { headProblem, reasonPhrase } from './response-head.js';
 import { onClientClose, offClientClose, type ClientCloseWatcher } from './client-close.js';
@@ -9,7 +12,7 @@ import { log } from '../debug.js';
 /** The request an exchange belongs to (one object per request, not per-attempt closures). */
 export interface ExchangeOwner {
   /** Extra response headers ([name, value, …]) decided once the worker's status is known. */
-  responseExtras(proxyRes: IncomingMessage): readonly string[];
+  responseExtras(): readonly string[];
   /** How the attempt ended: called exactly once. */
   settle(outcome: Outcome): void;
 }
@@ -65,6 +68,7 @@ export class Exchange implements ClientCloseWatcher {
   readonly #owner: ExchangeOwner;
   readonly #connectTimeoutMs: number;
   readonly #timeoutMs: number;
+  readonly #timer: AttemptTimer;
   #proxyReq: ClientRequest | undefined;
   #proxyRes: IncomingMessage | undefined;
   #socket: Socket | undefined;
@@ -91,7 +95,9 @@ export class Exchange implements ClientCloseWatcher {
     connectTimeoutMs: number,
     timeoutMs: number,
     owner: ExchangeOwner,
+    clock: Clock,
   ) {
+    this.#timer = new AttemptTimer(clock);
     this.#req = req;
     this.#res = res;
     this.#client = client;
@@ -127,6 +133,7 @@ export class Exchange implements ClientCloseWatcher {
       });
     } else {
       this.#connected = true;
+      this.#timer.connected();
     }
     // on(), not setTimeout's callback argument, which Node wraps with once() per request.
     proxyReq.on('timeout', onWorkerTimeout);
@@ -145,6 +152,7 @@ export class Exchange implements ClientCloseWatcher {
       return;
     }
     this.#responded = true;
+    this.#timer.firstByte();
     this.#proxyRes = proxyRes;
     (proxyRes as Tagged<IncomingMessage>)[kExchange] = this;
     const status = proxyRes.statusCode ?? 0;
@@ -179,7 +187,7 @@ export class Exchange implements ClientCloseWatcher {
         this.#status,
         this.#message,
         proxyRes.rawHeaders,
-        this.#owner.responseExtras(proxyRes),
+        this.#owner.responseExtras(),
       );
       return true;
     } catch (err) {
@@ -235,12 +243,7 @@ export class Exchange implements ClientCloseWatcher {
     if (this.#settled || this.#endedElsewhere() || (!this.#headWritten && !this.#writeHead())) return;
     this.#captureTransferred();
     this.#res.end();
-    this.#finish({
-      kind: 'completed',
-      status: this.#status,
-      transferred: Math.max(0, this.#transferred),
-      read: this.#read,
-    });
+    this.#finish({ kind: 'completed', status: this.#status, ...this.#bytes(true) });
   }
 
   /** Error callback from the engine (before or after the response head). */
@@ -265,6 +268,7 @@ export class Exchange implements ClientCloseWatcher {
 
   #onConnected(): void {
     this.#connected = true;
+    this.#timer.connected();
     clearTimeout(this.#connectTimer);
   }
 
@@ -333,9 +337,10 @@ export class Exchange implements ClientCloseWatcher {
     if (this.#socket && this.#transferred === 0) this.#transferred = bytesSent(this.#socket) - this.#writtenAtStart;
   }
 
-  #bytes(): { transferred: number; read: number } {
+  /** The bytes, phase and timings the outcome reports. */
+  #bytes(completed = false): Measures {
     this.#captureTransferred();
-    return { transferred: Math.max(0, this.#transferred), read: this.#read };
+    return this.#timer.measures(completed, Math.max(0, this.#transferred), this.#read);
   }
 
   #finish(outcome: Outcome): void {

@@ -5,6 +5,7 @@ import type { RequestContext } from '../core/context.js';
 import type { Selection } from '../core/select.js';
 import type { StickyHit } from '../core/sticky.js';
 import type { Outcome } from '../forward/outcome.js';
+import { NO_TIMINGS } from '../core/outcome.js';
 import type { ErrorCode } from '../errors.js';
 import { isBodyTimeout } from '../forward/body.js';
 import { selectWaiting, type ClientEnd } from './select-wait.js';
@@ -139,7 +140,7 @@ export class Failover {
     if (this.#retryCounted) balancer.retrying++;
     balancer.acquire(worker, this.side.slot);
     if (!this.side.reachable()) {
-      this.settle({ kind: 'client-aborted', transferred: 0, read: 0 });
+      this.settle({ kind: 'client-aborted', phase: 'not-connected', timings: NO_TIMINGS, transferred: 0, read: 0 });
       return;
     }
     this.side.send(worker);
@@ -165,8 +166,8 @@ export class Failover {
     const worker = this.#worker!;
     if ('error' in outcome && isBodyTimeout(outcome.error)) {
       // The client stopped sending a streamed body: the worker is not at fault.
-      const { transferred, read } = outcome;
-      balancer.release(worker, { kind: 'client-aborted', transferred, read }, side.method, side.slot);
+      const { phase, timings, transferred, read } = outcome;
+      balancer.release(worker, { kind: 'client-aborted', phase, timings, transferred, read }, side.method, side.slot);
       this.#uncountRetry();
       side.answer(STALLED);
       this.#end();

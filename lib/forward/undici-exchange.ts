@@ -1,0 +1,270 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Measures } from '../core/outcome.js';
+import type { ForwardRequest } from './forwarder.js';
+import type { UndiciRequest } from './undici-request.js';
+import type { AttemptTimer } from './timings.js';
+import { codedError, type Outcome } from './outcome.js';
+import { writeResponseHead } from './headers.js';
+import { headProblem, reasonPhrase } from './response-head.js';
+import { onClientClose, offClientClose, type ClientCloseWatcher } from './client-close.js';
+import { log } from '../debug.js';
+
+type ErrorCode = string | undefined;
+
+function codeOf(err: Error): ErrorCode {
+  return (err as NodeJS.ErrnoException).code;
+}
+
+/** A socket error undici raises when the worker closed or reset the connection. */
+function closedByWorker(code: ErrorCode): boolean {
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+/**
+ * undici's errors in the terms the default engine reports them (the codes failover and the error
+ * messages read): a connect timeout, a response timeout, a connection closed without an answer.
+ */
+function normalised(err: Error): Error {
+  const code = codeOf(err);
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return codedError('connect timeout', 'ECONNECTTIMEOUT');
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return codedError('worker response timeout', 'ETIMEDOUT');
+  }
+  if (code === 'UND_ERR_SOCKET') {
+    if (err.message === 'bad upgrade') {
+      return codedError('the worker switched protocols (101) on a request without Upgrade', 'EBADRESPONSE');
+    }
+    return codedError('socket hang up', 'ECONNRESET');
+  }
+  return err;
+}
+
+/** Bytes the socket had written when undici reported the error (undici's SocketError says). */
+function socketBytesWritten(err: Error): number {
+  const n = (err as { socket?: { bytesWritten?: unknown } }).socket?.bytesWritten;
+  return typeof n === 'number' ? n : 0;
+}
+
+/** Header lines from undici (Buffers) as the strings Node's parser gives. */
+function headerStrings(raw: readonly Buffer[]): string[] {
+  const out = new Array<string>(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw[i]!.toString('latin1');
+  return out;
+}
+
+/**
+ * One attempt over undici: its handler. Classifies failures by phase (never connected / connected,
+ * no response / response started), streams the response to the client with back-pressure, and
+ * settles exactly once with an Outcome. The response head is written with the first body byte, so
+ * a worker that fails before that still gets the client a proper error answer.
+ */
+export class UndiciExchange implements ClientCloseWatcher {
+  readonly #request: ForwardRequest;
+  readonly #res: ServerResponse;
+  readonly #client: Socket;
+  readonly #timer: AttemptTimer;
+  readonly #headBytes: number;
+  readonly #chunked: boolean;
+  readonly #body: Readable | undefined;
+  #abort: ((err?: Error) => void) | undefined;
+  #resume: (() => void) | undefined;
+  #onDrain: (() => void) | undefined;
+  #dispatching = false;
+  #reused = false;
+  #bodySent = 0;
+  #read = 0;
+  #status = 0;
+  #message = '';
+  #rawHeaders: string[] = [];
+  #responded = false;
+  #headWritten = false;
+  #settled = false;
+
+  constructor(request: ForwardRequest, sent: UndiciRequest, timer: AttemptTimer) {
+    this.#request = request;
+    this.#res = request.res;
+    this.#client = request.client;
+    this.#timer = timer;
+    this.#headBytes = sent.headBytes;
+    this.#chunked = sent.chunked;
+    this.#body = sent.options.body instanceof Readable ? sent.options.body : undefined;
+    onClientClose(this.#client, this);
+  }
+
+  /** Hands the request to `dispatcher`; a connection it already holds is used at once (a reused socket). */
+  start(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): void {
+    this.#dispatching = true;
+    try {
+      dispatcher.dispatch(options, this as unknown as Dispatcher.DispatchHandler);
+    } finally {
+      this.#dispatching = false;
+    }
+  }
+
+  // undici's handler: see Dispatcher.dispatch().
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.#settled) {
+      abort();
+      return;
+    }
+    this.#abort = abort;
+    // undici writes a request synchronously only on a connection it already had open.
+    this.#reused = this.#dispatching;
+    this.#timer.connected();
+  }
+
+  onBodySent(chunk: Buffer | number): void {
+    const n = typeof chunk === 'number' ? chunk : chunk.length;
+    // Chunked: the size line and the CRLF after the data.
+    this.#bodySent += this.#chunked ? n + n.toString(16).length + 4 : n;
+  }
+
+  onRequestSent(): void {
+    // The last chunk of a chunked body: "0\r\n\r\n".
+    if (this.#chunked) this.#bodySent += 5;
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (this.#settled) return false;
+    // An interim answer (103 Early Hints, an unasked-for 100): the final one follows.
+    if (status < 200) return true;
+    this.#responded = true;
+    this.#timer.firstByte();
+    this.#status = status;
+    this.#resume = resume;
+    // Status line + body, as Apache counts a worker's `read` for bytraffic.
+    this.#read += 10 + String(status).length + statusText.length;
+    const headers = headerStrings(rawHeaders);
+    const problem = headProblem(status, headers);
+    if (problem !== undefined) {
+      this.#fail(codedError(`the worker sent ${problem}`, 'EBADRESPONSE'));
+      return false;
+    }
+    this.#message = reasonPhrase(status, statusText);
+    this.#rawHeaders = headers;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.#read += chunk.length;
+    if (this.#settled || this.#endedElsewhere() || (!this.#headWritten && !this.#writeHead())) return false;
+    if (this.#res.write(chunk)) return true;
+    // Back-pressure: undici holds the worker's socket until the client took what is buffered.
+    this.#res.once(
+      'drain',
+      (this.#onDrain ??= () => {
+        this.#resume?.();
+      }),
+    );
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.#settled || this.#endedElsewhere() || (!this.#headWritten && !this.#writeHead())) return;
+    this.#res.end();
+    this.#finish({ kind: 'completed', status: this.#status, ...this.#measures(true) });
+  }
+
+  onError(err: Error): void {
+    if (this.#settled) return;
+    const code = codeOf(err);
+    if (this.#responded) {
+      this.#broke(err, code === 'UND_ERR_BODY_TIMEOUT');
+      return;
+    }
+    const error = normalised(err);
+    if (!this.#timer.hasConnected) this.#finish({ kind: 'connect-failed', error, ...this.#measures() });
+    else if (code === 'UND_ERR_HEADERS_TIMEOUT') this.#finish({ kind: 'timeout', error, ...this.#measures() });
+    else if (closedByWorker(code) && this.#wasReused(err)) {
+      this.#finish({ kind: 'stale-socket', error, ...this.#measures() });
+    } else this.#finish({ kind: 'failed', error, ...this.#measures() });
+  }
+
+  /** The connection had carried a request before this one. */
+  #wasReused(err: Error): boolean {
+    return this.#reused || socketBytesWritten(err) > this.#transferred();
+  }
+
+  /** Writes the worker's head to the client; false (and settled) when Node refused it. */
+  #writeHead(): boolean {
+    this.#headWritten = true;
+    try {
+      writeResponseHead(this.#res, this.#status, this.#message, this.#rawHeaders, this.#request.responseExtras());
+      return true;
+    } catch (err) {
+      // Refused before anything was sent (a wrapped writeHead that throws, a response ended by someone else).
+      this.#fail(err as Error);
+      return false;
+    }
+  }
+
+  /** Someone else ended the response (a timeout middleware): the worker's answer is dropped. */
+  #endedElsewhere(): boolean {
+    if (!this.#res.writableEnded) return false;
+    this.#finish({ kind: 'truncated', status: this.#status, timedOut: false, ...this.#measures() });
+    this.#abort?.();
+    return true;
+  }
+
+  /** The worker's response stopped before its end: an error answer if nothing reached the client, else a cut. */
+  #broke(err: Error, timedOut: boolean): void {
+    if (!this.#headWritten) {
+      this.#finish(
+        timedOut
+          ? { kind: 'timeout', error: normalised(err), ...this.#measures() }
+          : {
+              kind: 'failed',
+              error: codedError(`the response broke before its body (${err.message})`, 'EBADRESPONSE'),
+              ...this.#measures(),
+            },
+      );
+      return;
+    }
+    // The client has part of a response: cut it so it is seen as truncated, never spliced. Node
+    // holds a response's first write back (corked) until the next tick: let it out before the cut.
+    this.#res.socket?.uncork();
+    this.#res.destroy();
+    this.#finish({ kind: 'truncated', status: this.#status, timedOut, ...this.#measures() });
+  }
+
+  /** @internal The client's connection closed: the worker's request is aborted. */
+  clientClosed(): void {
+    if (this.#settled) return;
+    const measures = this.#measures();
+    if (this.#responded) this.#finish({ kind: 'truncated', status: this.#status, timedOut: false, ...measures });
+    else this.#finish({ kind: 'client-aborted', ...measures });
+    // Not connected yet: onConnect aborts it.
+    this.#abort?.();
+  }
+
+  /** Ends the attempt as failed and drops the worker's connection. */
+  #fail(error: Error): void {
+    this.#finish({ kind: 'failed', error, ...this.#measures() });
+    this.#abort?.();
+  }
+
+  #transferred(): number {
+    return this.#timer.hasConnected ? this.#headBytes + this.#bodySent : 0;
+  }
+
+  #measures(completed = false): Measures {
+    return this.#timer.measures(completed, this.#transferred(), this.#read);
+  }
+
+  #finish(outcome: Outcome): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    offClientClose(this.#client, this);
+    // A body still streaming from the client stops here (undici leaves it alone when it fails to connect).
+    if (outcome.kind !== 'completed') this.#body?.destroy();
+    if (log.forward.enabled) {
+      const req: IncomingMessage = this.#request.req;
+      log.forward('%s %s -> %s (undici)', req.method, req.url, outcome.kind);
+    }
+    this.#request.settle(outcome);
+  }
+}
