@@ -6,6 +6,7 @@ import type { Measures } from '../core/outcome.js';
 import type { ForwardRequest } from './forwarder.js';
 import type { UndiciRequest } from './undici-request.js';
 import type { AttemptTimer } from './timings.js';
+import type { Connection, WorkerPool } from './undici-pools.js';
 import { codedError, type Outcome } from './outcome.js';
 import { writeResponseHead } from './headers.js';
 import { headProblem, reasonPhrase } from './response-head.js';
@@ -42,12 +43,6 @@ function normalised(err: Error): Error {
   return err;
 }
 
-/** Bytes the socket had written when undici reported the error (undici's SocketError says). */
-function socketBytesWritten(err: Error): number {
-  const n = (err as { socket?: { bytesWritten?: unknown } }).socket?.bytesWritten;
-  return typeof n === 'number' ? n : 0;
-}
-
 /** Header lines from undici (Buffers) as the strings Node's parser gives. */
 function headerStrings(raw: readonly Buffer[]): string[] {
   const out = new Array<string>(raw.length);
@@ -69,10 +64,10 @@ export class UndiciExchange implements ClientCloseWatcher {
   readonly #headBytes: number;
   readonly #chunked: boolean;
   readonly #body: Readable | undefined;
-  #abort: ((err?: Error) => void) | undefined;
+  #pool: WorkerPool | undefined;
+  #conn: Connection | undefined;
   #resume: (() => void) | undefined;
   #onDrain: (() => void) | undefined;
-  #dispatching = false;
   #reused = false;
   #bodySent = 0;
   #read = 0;
@@ -94,26 +89,19 @@ export class UndiciExchange implements ClientCloseWatcher {
     onClientClose(this.#client, this);
   }
 
-  /** Hands the request to `dispatcher`; a connection it already holds is used at once (a reused socket). */
-  start(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): void {
-    this.#dispatching = true;
-    try {
-      dispatcher.dispatch(options, this as unknown as Dispatcher.DispatchHandler);
-    } finally {
-      this.#dispatching = false;
-    }
+  /** Sends the request on a connection of `pool` (an open one if any: a reused socket). */
+  start(pool: WorkerPool, options: Dispatcher.DispatchOptions): void {
+    const conn = pool.acquire();
+    this.#pool = pool;
+    this.#conn = conn;
+    this.#reused = conn.open;
+    conn.client.dispatch(options, this as unknown as Dispatcher.DispatchHandler);
   }
 
   // undici's handler: see Dispatcher.dispatch().
 
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.#settled) {
-      abort();
-      return;
-    }
-    this.#abort = abort;
-    // undici writes a request synchronously only on a connection it already had open.
-    this.#reused = this.#dispatching;
+  /** The connection is ready and undici writes the request. */
+  onConnect(): void {
     this.#timer.connected();
   }
 
@@ -141,7 +129,7 @@ export class UndiciExchange implements ClientCloseWatcher {
     const headers = headerStrings(rawHeaders);
     const problem = headProblem(status, headers);
     if (problem !== undefined) {
-      this.#fail(codedError(`the worker sent ${problem}`, 'EBADRESPONSE'));
+      this.#finish({ kind: 'failed', error: codedError(`the worker sent ${problem}`, 'EBADRESPONSE'), ...this.#measures() });
       return false;
     }
     this.#message = reasonPhrase(status, statusText);
@@ -179,15 +167,11 @@ export class UndiciExchange implements ClientCloseWatcher {
     const error = normalised(err);
     if (!this.#timer.hasConnected) this.#finish({ kind: 'connect-failed', error, ...this.#measures() });
     else if (code === 'UND_ERR_HEADERS_TIMEOUT') this.#finish({ kind: 'timeout', error, ...this.#measures() });
-    else if (closedByWorker(code) && this.#wasReused(err)) {
+    else if (closedByWorker(code) && this.#reused) {
       this.#finish({ kind: 'stale-socket', error, ...this.#measures() });
     } else this.#finish({ kind: 'failed', error, ...this.#measures() });
   }
 
-  /** The connection had carried a request before this one. */
-  #wasReused(err: Error): boolean {
-    return this.#reused || socketBytesWritten(err) > this.#transferred();
-  }
 
   /** Writes the worker's head to the client; false (and settled) when Node refused it. */
   #writeHead(): boolean {
@@ -197,7 +181,7 @@ export class UndiciExchange implements ClientCloseWatcher {
       return true;
     } catch (err) {
       // Refused before anything was sent (a wrapped writeHead that throws, a response ended by someone else).
-      this.#fail(err as Error);
+      this.#finish({ kind: 'failed', error: err as Error, ...this.#measures() });
       return false;
     }
   }
@@ -206,7 +190,6 @@ export class UndiciExchange implements ClientCloseWatcher {
   #endedElsewhere(): boolean {
     if (!this.#res.writableEnded) return false;
     this.#finish({ kind: 'truncated', status: this.#status, timedOut: false, ...this.#measures() });
-    this.#abort?.();
     return true;
   }
 
@@ -231,20 +214,13 @@ export class UndiciExchange implements ClientCloseWatcher {
     this.#finish({ kind: 'truncated', status: this.#status, timedOut, ...this.#measures() });
   }
 
-  /** @internal The client's connection closed: the worker's request is aborted. */
+  /** @internal The client's connection closed: the worker's request is aborted (its connection closed). */
   clientClosed(): void {
     if (this.#settled) return;
     const measures = this.#measures();
     if (this.#responded) this.#finish({ kind: 'truncated', status: this.#status, timedOut: false, ...measures });
     else this.#finish({ kind: 'client-aborted', ...measures });
-    // Not connected yet: onConnect aborts it.
-    this.#abort?.();
-  }
 
-  /** Ends the attempt as failed and drops the worker's connection. */
-  #fail(error: Error): void {
-    this.#finish({ kind: 'failed', error, ...this.#measures() });
-    this.#abort?.();
   }
 
   #transferred(): number {
@@ -259,6 +235,8 @@ export class UndiciExchange implements ClientCloseWatcher {
     if (this.#settled) return;
     this.#settled = true;
     offClientClose(this.#client, this);
+    // A connection whose request did not complete is closed, which also stops undici's request.
+    this.#pool?.release(this.#conn!, outcome.kind === 'completed');
     // A body still streaming from the client stops here (undici leaves it alone when it fails to connect).
     if (outcome.kind !== 'completed') this.#body?.destroy();
     if (log.forward.enabled) {
