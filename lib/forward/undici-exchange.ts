@@ -1,6 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Measures } from '../core/outcome.js';
 import type { ForwardRequest } from './forwarder.js';
@@ -41,6 +41,21 @@ function normalised(err: Error): Error {
     return codedError('socket hang up', 'ECONNRESET');
   }
   return err;
+}
+
+/**
+ * The reason phrase's bytes as Node's client gives them (one character per byte), from undici's
+ * UTF-8 reading of them; undefined when they were not UTF-8 (undici replaced them, they are lost).
+ */
+function phraseBytes(text: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (!/[^\x00-\x7f]/.test(text)) return text;
+  return text.includes('\uFFFD') ? undefined : Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/** Statuses whose response never has a body (RFC 9110 §15.3.5, §15.4.5). */
+function bodiless(status: number): boolean {
+  return status === 204 || status === 304;
 }
 
 /** Header lines from undici (Buffers) as the strings Node's parser gives. */
@@ -85,7 +100,7 @@ export class UndiciExchange implements ClientCloseWatcher {
     this.#timer = timer;
     this.#headBytes = sent.headBytes;
     this.#chunked = sent.chunked;
-    this.#body = sent.options.body instanceof Readable ? sent.options.body : undefined;
+    this.#body = sent.stream;
     onClientClose(this.#client, this);
   }
 
@@ -95,7 +110,7 @@ export class UndiciExchange implements ClientCloseWatcher {
     this.#pool = pool;
     this.#conn = conn;
     this.#reused = conn.open;
-    conn.client.dispatch(options, this as unknown as Dispatcher.DispatchHandler);
+    conn.client.dispatch(options, this);
   }
 
   // undici's handler: see Dispatcher.dispatch().
@@ -118,21 +133,23 @@ export class UndiciExchange implements ClientCloseWatcher {
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.#settled) return false;
-    // An interim answer (103 Early Hints, an unasked-for 100): the final one follows.
-    if (status < 200) return true;
+    // An interim answer (103 Early Hints, an unasked-for 100): the final one follows. Not a 101,
+    // which no request here asked for (headProblem says so below).
+    if (status < 200 && status !== 101) return true;
     this.#responded = true;
     this.#timer.firstByte();
     this.#status = status;
     this.#resume = resume;
+    const phrase = phraseBytes(statusText);
     // Status line + body, as Apache counts a worker's `read` for bytraffic.
-    this.#read += 10 + String(status).length + statusText.length;
+    this.#read += 10 + String(status).length + (phrase ?? statusText).length;
     const headers = headerStrings(rawHeaders);
     const problem = headProblem(status, headers);
     if (problem !== undefined) {
       this.#finish({ kind: 'failed', error: codedError(`the worker sent ${problem}`, 'EBADRESPONSE'), ...this.#measures() });
       return false;
     }
-    this.#message = reasonPhrase(status, statusText);
+    this.#message = phrase === undefined ? (STATUS_CODES[status] ?? '') : reasonPhrase(status, phrase);
     this.#rawHeaders = headers;
     return true;
   }
@@ -160,6 +177,12 @@ export class UndiciExchange implements ClientCloseWatcher {
   onError(err: Error): void {
     if (this.#settled) return;
     const code = codeOf(err);
+    if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && bodiless(this.#status)) {
+      // A 204 or 304 ends with its head whatever its Content-Length says (as Node's client reads it):
+      // undici still counts the body missing, after the response was complete.
+      this.onComplete();
+      return;
+    }
     if (this.#responded) {
       this.#broke(err, code === 'UND_ERR_BODY_TIMEOUT');
       return;

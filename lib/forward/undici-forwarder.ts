@@ -44,7 +44,9 @@ export class UndiciForwarder implements Forwarder {
   }
 
   /** The tunnels belong to the default engine. */
-  endTunnels(): void {}
+  endTunnels(): void {
+    // Nothing of its own to end.
+  }
 
   close(): void {
     this.#pools.destroy();

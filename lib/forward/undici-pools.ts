@@ -1,7 +1,9 @@
 import { Client } from 'undici';
 import type { Worker } from '../core/worker.js';
 
-function ignore(): void {}
+function ignore(): void {
+  // Reported elsewhere.
+}
 
 /** One keep-alive connection to a worker: an undici Client, which carries one request at a time (no pipelining). */
 export class Connection {

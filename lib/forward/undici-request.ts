@@ -10,6 +10,8 @@ export interface UndiciRequest {
   headBytes: number;
   /** The body goes out chunked (each chunk then carries its size line). */
   chunked: boolean;
+  /** The stream the client's body arrives on, if it is still arriving (destroyed when the attempt fails). */
+  stream: PassThrough | undefined;
 }
 
 /** `name: value\r\n` as undici writes a header line. */
@@ -17,21 +19,32 @@ function lineBytes(name: string, value: string): number {
   return name.length + value.length + 4;
 }
 
+/** Chunks with no length undici could work out (it sends a stream it finds already ended with its length). */
+async function* unsized(chunks: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const c of chunks) yield c;
+}
+
 /**
- * The body as undici takes it: one Buffer with its length (undici writes Content-Length), the held
- * chunks as a stream (undici sends them chunked, as the client did), or a stream of what the
- * client is still sending.
+ * The body as undici takes it: one Buffer with its length (undici writes Content-Length), or a
+ * stream of what the client is still sending; a body the client sent chunked goes as an iterable
+ * of unknown length, which undici sends chunked, as the client did.
  */
-function undiciBody(source: BodySource, chunkedByClient: boolean): Dispatcher.DispatchOptions['body'] {
+function undiciBody(source: BodySource, chunkedByClient: boolean): UndiciBody {
   const held = heldChunks(source);
-  if (held === undefined) {
-    const stream = new PassThrough();
-    source.pipe(stream);
-    return stream;
+  if (held !== undefined) {
+    if (held.length === 0) return { body: null, stream: undefined };
+    if (chunkedByClient) return { body: unsized(held) as unknown as Readable, stream: undefined };
+    return { body: held.length === 1 ? held[0]! : Buffer.concat(held), stream: undefined };
   }
-  if (held.length === 0) return null;
-  if (chunkedByClient) return Readable.from(held);
-  return held.length === 1 ? held[0]! : Buffer.concat(held);
+  const stream = new PassThrough();
+  source.pipe(stream);
+  return { body: chunkedByClient ? (unsized(stream) as unknown as Readable) : stream, stream };
+}
+
+interface UndiciBody {
+  body: Dispatcher.DispatchOptions['body'];
+  /** The stream the client's body arrives on, if it is still arriving. */
+  stream: PassThrough | undefined;
 }
 
 /**
@@ -63,9 +76,6 @@ export function undiciRequest(
     }
   }
   if (chunked) headBytes += lineBytes('transfer-encoding', 'chunked');
-  return {
-    options: { method, path, headers: list, body: undiciBody(body, chunked) },
-    headBytes,
-    chunked,
-  };
+  const { body: sent, stream } = undiciBody(body, chunked);
+  return { options: { method, path, headers: list, body: sent }, headBytes, chunked, stream };
 }
