@@ -35,8 +35,8 @@ export interface Measures {
 export type Outcome = Measures &
   (
     | /** Never connected: refused, unreachable, connect timeout, TLS handshake. Nothing was sent. */
-    { kind: 'connect-failed'; error: Error }
-    /** A reused keep-alive socket was closed under us before any response byte. */
+      { kind: 'connect-failed'; error: Error }
+      /** A reused keep-alive socket was closed under us before any response byte. */
     | { kind: 'stale-socket'; error: Error }
     /** Connected, but no response within the response timeout. */
     | { kind: 'timeout'; error: Error }

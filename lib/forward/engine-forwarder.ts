@@ -28,15 +28,7 @@ export class EngineForwarder implements Forwarder {
   forward(worker: Worker, request: ForwardRequest): void {
     const options = this.#options;
     const { req, res, client } = request;
-    const exchange = new Exchange(
-      req,
-      res,
-      client,
-      worker.connectTimeoutMs,
-      worker.timeoutMs,
-      request,
-      options.clock,
-    );
+    const exchange = new Exchange(req, res, client, worker.connectTimeoutMs, worker.timeoutMs, request, options.clock);
     const headers = outgoingHeaders(request.headers, client, {
       host: options.preserveHost ? undefined : worker.host,
       xForwarded: options.xForwarded,

@@ -182,13 +182,7 @@ export class Exchange implements ClientCloseWatcher {
     this.#headWritten = true;
     const proxyRes = this.#proxyRes!;
     try {
-      writeResponseHead(
-        this.#res,
-        this.#status,
-        this.#message,
-        proxyRes.rawHeaders,
-        this.#owner.responseExtras(),
-      );
+      writeResponseHead(this.#res, this.#status, this.#message, proxyRes.rawHeaders, this.#owner.responseExtras());
       return true;
     } catch (err) {
       // Refused before anything was sent (a wrapped writeHead that throws, a response ended by someone else).

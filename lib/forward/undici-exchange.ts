@@ -146,7 +146,11 @@ export class UndiciExchange implements ClientCloseWatcher {
     const headers = headerStrings(rawHeaders);
     const problem = headProblem(status, headers);
     if (problem !== undefined) {
-      this.#finish({ kind: 'failed', error: codedError(`the worker sent ${problem}`, 'EBADRESPONSE'), ...this.#measures() });
+      this.#finish({
+        kind: 'failed',
+        error: codedError(`the worker sent ${problem}`, 'EBADRESPONSE'),
+        ...this.#measures(),
+      });
       return false;
     }
     this.#message = phrase === undefined ? (STATUS_CODES[status] ?? '') : reasonPhrase(status, phrase);
@@ -195,7 +199,6 @@ export class UndiciExchange implements ClientCloseWatcher {
     } else this.#finish({ kind: 'failed', error, ...this.#measures() });
   }
 
-
   /** Writes the worker's head to the client; false (and settled) when Node refused it. */
   #writeHead(): boolean {
     this.#headWritten = true;
@@ -243,7 +246,6 @@ export class UndiciExchange implements ClientCloseWatcher {
     const measures = this.#measures();
     if (this.#responded) this.#finish({ kind: 'truncated', status: this.#status, timedOut: false, ...measures });
     else this.#finish({ kind: 'client-aborted', ...measures });
-
   }
 
   #transferred(): number {
