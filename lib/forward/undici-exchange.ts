@@ -79,6 +79,9 @@ export class UndiciExchange implements ClientCloseWatcher {
   readonly #headBytes: number;
   readonly #chunked: boolean;
   readonly #body: Readable | undefined;
+  readonly #timeoutMs: number;
+  /** The response timeout: no byte from the worker for timeoutMs (undici's own timers are coarser than a second). */
+  #idle: NodeJS.Timeout | undefined;
   #pool: WorkerPool | undefined;
   #conn: Connection | undefined;
   #resume: (() => void) | undefined;
@@ -93,7 +96,8 @@ export class UndiciExchange implements ClientCloseWatcher {
   #headWritten = false;
   #settled = false;
 
-  constructor(request: ForwardRequest, sent: UndiciRequest, timer: AttemptTimer) {
+  constructor(request: ForwardRequest, sent: UndiciRequest, timer: AttemptTimer, timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
     this.#request = request;
     this.#res = request.res;
     this.#client = request.client;
@@ -118,9 +122,21 @@ export class UndiciExchange implements ClientCloseWatcher {
   /** The connection is ready and undici writes the request. */
   onConnect(): void {
     this.#timer.connected();
+    this.#idle = setTimeout(() => {
+      this.#timedOut();
+    }, this.#timeoutMs);
+  }
+
+  #timedOut(): void {
+    if (this.#settled) return;
+    const error = codedError('worker response timeout', 'ETIMEDOUT');
+    if (this.#responded) this.#broke(error, true);
+    else this.#finish({ kind: 'timeout', error, ...this.#measures() });
   }
 
   onBodySent(chunk: Buffer | number): void {
+    // Socket inactivity, as Apache's timeout: an upload still flowing is not timed out.
+    this.#idle?.refresh();
     const n = typeof chunk === 'number' ? chunk : chunk.length;
     // Chunked: the size line and the CRLF after the data.
     this.#bodySent += this.#chunked ? n + n.toString(16).length + 4 : n;
@@ -136,6 +152,7 @@ export class UndiciExchange implements ClientCloseWatcher {
     // An interim answer (103 Early Hints, an unasked-for 100): the final one follows. Not a 101,
     // which no request here asked for (headProblem says so below).
     if (status < 200 && status !== 101) return true;
+    this.#idle?.refresh();
     this.#responded = true;
     this.#timer.firstByte();
     this.#status = status;
@@ -159,6 +176,7 @@ export class UndiciExchange implements ClientCloseWatcher {
   }
 
   onData(chunk: Buffer): boolean {
+    this.#idle?.refresh();
     this.#read += chunk.length;
     if (this.#settled || this.#endedElsewhere() || (!this.#headWritten && !this.#writeHead())) return false;
     if (this.#res.write(chunk)) return true;
@@ -259,6 +277,7 @@ export class UndiciExchange implements ClientCloseWatcher {
   #finish(outcome: Outcome): void {
     if (this.#settled) return;
     this.#settled = true;
+    clearTimeout(this.#idle);
     offClientClose(this.#client, this);
     // A connection whose request did not complete is closed, which also stops undici's request.
     this.#pool?.release(this.#conn!, outcome.kind === 'completed');

@@ -32,7 +32,7 @@ export class UndiciForwarder implements Forwarder {
       serverName: options.serverName,
     });
     const sent = undiciRequest(request.method, workerPath(worker.basePath, request.path), headers, request.body());
-    new UndiciExchange(request, sent, timer).start(this.#pools.get(worker), sent.options);
+    new UndiciExchange(request, sent, timer, worker.timeoutMs).start(this.#pools.get(worker), sent.options);
   }
 
   upgrade(worker: Worker, request: UpgradeRequest): void {
