@@ -102,7 +102,11 @@ describe(PAGE, () => {
       held.push(w);
       if (held.length > 60) {
         const done = held.shift()!;
-        b.release(done, { kind: 'completed', status: 200, phase: 'completed', timings: NO_TIMINGS, transferred: 0, read: 0 }, 'GET');
+        b.release(
+          done,
+          { kind: 'completed', status: 200, phase: 'completed', timings: NO_TIMINGS, transferred: 0, read: 0 },
+          'GET',
+        );
       }
     }
     assert.equal(counts.a! + counts.b! + counts.c!, 3000);

@@ -58,7 +58,11 @@ export function rig(
           continue;
         }
         b.acquire(sel.worker);
-        b.release(sel.worker, { kind: 'completed', status: 200, phase: 'completed', timings: NO_TIMINGS, transferred: bytes, read: bytes }, 'GET');
+        b.release(
+          sel.worker,
+          { kind: 'completed', status: 200, phase: 'completed', timings: NO_TIMINGS, transferred: bytes, read: bytes },
+          'GET',
+        );
         out.push(letter(sel.worker));
       }
       return out.join(' ');
