@@ -7,7 +7,7 @@ import { restoreWithin } from './balancer/startup.js';
 import { BalancerError } from './errors.js';
 import type { GlobalSpec } from './config/global-spec.js';
 import type { StateStore } from './model/store.js';
-import { EngineForwarder } from './forward/engine-forwarder.js';
+import { Engines } from './forward/engines.js';
 import { BAD_PATH, mapPath } from './proxy/mount.js';
 import { handleRequest, internalError, type HandlerDeps } from './proxy/handle.js';
 import { handleUpgrade } from './proxy/upgrade.js';
@@ -71,15 +71,18 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   for (const w of warnings) global.notices.say('warn', w);
   const balancers = specs.map((s) => new Balancer(s, global.clock, global.random));
   for (const b of balancers) announceTransitions(b, global.notices);
-  const forwarder = new EngineForwarder(global);
+  const engines = new Engines(global);
   // Workers DNS discovery removed leave the connection pools' bookkeeping too.
-  for (const b of balancers) b.on('worker-removed', (e) => forwarder.forget(e.worker));
+  for (const b of balancers) b.on('worker-removed', (e) => engines.forget(e.worker));
   // Worker events, slow start, outlier ejection and active checks (lib/health), stopped by close().
   const health = balancers.map((b) => watchHealth(b));
   // Members found in DNS (lib/discovery): their first lookups end before the first request is balanced.
   const discovery = balancers.map((b) => startDiscovery(b, global.notices));
   const firstLookups = Promise.all(discovery.map((d) => d?.firstLookups ?? Promise.resolve()));
-  const deps: HandlerDeps = { global, forwarder };
+  // Each balancer forwards through its engine.
+  const depsOf = new Map<Balancer, HandlerDeps>(
+    balancers.map((b, i) => [b, { global, forwarder: engines.of(specs[i]!.engine) }]),
+  );
   let closed = false;
   // Stored admin state (manager edits, added workers) applies before the first request is balanced.
   let restoring = true;
@@ -138,7 +141,7 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
         return;
       }
       try {
-        handleRequest(deps, b, path, url, req, res);
+        handleRequest(depsOf.get(b)!, b, path, url, req, res);
       } catch (err) {
         internalError(global, req, res, err);
       }
@@ -164,7 +167,7 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
       return true;
     }
     try {
-      handleUpgrade(deps, hit.b, hit.path, req, socket, head);
+      handleUpgrade(depsOf.get(hit.b)!, hit.b, hit.path, req, socket, head);
     } catch (err) {
       log.forward('internal upgrade error: %s', (err as Error).stack ?? String(err));
       socket.destroy();
@@ -183,7 +186,7 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
   Object.defineProperties(middleware, {
     balancers: { value: Object.freeze([...balancers]), enumerable: true },
     get: { value: find },
-    socketCounts: { value: () => forwarder.socketCounts() },
+    socketCounts: { value: () => engines.socketCounts() },
     upgrade: { value: upgrade },
     attach: { value: attach },
     ready: { value: ready },
@@ -206,12 +209,12 @@ export function balancer(config: BalancerConfig): BalancerMiddleware {
         // No check may start (or keep a socket open) once closing has begun.
         for (const h of health) h.stop();
         // WebSockets live until a side closes; waiting for them would only delay the deadline.
-        forwarder.endTunnels();
+        engines.endTunnels();
         const deadline = global.clock.now() + timeoutMs;
         for (const b of balancers) {
           while (b.busy > 0 && global.clock.now() < deadline) await b.waitForChange(deadline).done;
         }
-        forwarder.close();
+        engines.close();
         await Promise.all(health.map((h) => h.idle()));
       },
     },

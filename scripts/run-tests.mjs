@@ -6,6 +6,7 @@
 //   node scripts/run-tests.mjs --coverage      under c8 (config in .c8rc.json); fails if the raw
 //                                              coverage cannot be trusted (scripts/coverage-guard.mjs)
 //   node scripts/run-tests.mjs --node <path>   on another node binary (default: the one running this)
+//   node scripts/run-tests.mjs --engine undici  balancers that name no engine use undici (test/support/engine.ts)
 //
 // Every test process loads test/support/warnings.ts: a process warning no test asked for fails its file.
 //
@@ -26,6 +27,13 @@ if (nodeBin === undefined || nodeBin.startsWith('-')) {
   process.exit(2);
 }
 if (nodeAt !== -1) args.splice(nodeAt, 2);
+const engineAt = args.indexOf('--engine');
+const engine = engineAt === -1 ? undefined : args[engineAt + 1];
+if (engineAt !== -1 && (engine === undefined || engine.startsWith('-'))) {
+  console.error('run-tests: --engine needs an engine name (http-proxy or undici)');
+  process.exit(2);
+}
+if (engineAt !== -1) args.splice(engineAt, 2);
 const coverage = args.includes('--coverage');
 const unknown = args.filter((a) => a.startsWith('-') && a !== '--coverage');
 if (unknown.length > 0) {
@@ -64,19 +72,20 @@ try {
   console.error(`run-tests: cannot run node at ${nodeBin}: ${err.message}`);
   process.exit(1);
 }
-console.log(`run-tests: ${files.length} file(s) on node ${version}${coverage ? ' with coverage' : ''}`);
+const engineNote = engine === undefined ? '' : `, engine ${engine}`;
+console.log(`run-tests: ${files.length} file(s) on node ${version}${engineNote}${coverage ? ' with coverage' : ''}`);
 
 // The test runner passes these on to the process it starts for each file.
 const warnings = pathToFileURL(join(root, 'test', 'support', 'warnings.ts')).href;
-const nodeArgs = ['--import', 'tsx', '--import', warnings, '--test', ...files];
+const engineSupport = pathToFileURL(join(root, 'test', 'support', 'engine.ts')).href;
+const nodeArgs = ['--import', 'tsx', '--import', warnings, '--import', engineSupport, '--test', ...files];
 const [cmd, cmdArgs] = coverage
   ? [nodeBin, [join(root, 'node_modules', 'c8', 'bin', 'c8.js'), nodeBin, ...nodeArgs]]
   : [nodeBin, nodeArgs];
 // On another node, tests that start `node` or `npm` by name get that node too, as those started by path do.
-const env =
-  nodeAt === -1
-    ? process.env
-    : { ...process.env, PATH: `${dirname(resolve(nodeBin))}${delimiter}${process.env.PATH ?? ''}` };
+const env = { ...process.env };
+if (nodeAt !== -1) env.PATH = `${dirname(resolve(nodeBin))}${delimiter}${process.env.PATH ?? ''}`;
+if (engine !== undefined) env.EXPRESS_PROXY_BALANCER_TEST_ENGINE = engine;
 
 const child = spawn(cmd, cmdArgs, { cwd: root, stdio: 'inherit', env });
 // Pass Ctrl-C / termination on to the runner (it stops its test processes itself).

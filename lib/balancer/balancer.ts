@@ -7,7 +7,7 @@ import type { HashKeySpec } from '../config/scheduler-options.js';
 import type { Clock, RandomSource } from '../model/clock.js';
 import type { Scheduler } from '../schedulers/types.js';
 import type { HealthCheckSpec, SlowStartSpec } from '../config/health-spec.js';
-import type { AttemptTiming, Outcome } from '../model/outcome.js';
+import type { Outcome } from '../model/outcome.js';
 import type { WorkerEvents } from './events.js';
 import type { RequestEvent, RequestTracer } from '../model/request-event.js';
 import type { OutlierSpec } from '../config/health-spec.js';
@@ -344,15 +344,9 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   /**
    * Ends one acquire of the same kind: exactly once per acquire, on every path. Publishes the outcome;
-   * `timing` (a request's) goes to a scheduler that learns from latency.
+   * a request's timings go to a scheduler that learns from latency.
    */
-  release(
-    w: Worker,
-    outcome: Outcome,
-    method: string,
-    kind: 'request' | 'upgrade' = 'request',
-    timing?: AttemptTiming,
-  ): void {
+  release(w: Worker, outcome: Outcome, method: string, kind: 'request' | 'upgrade' = 'request'): void {
     w.busy--;
     let full = false;
     if (kind === 'upgrade') {
@@ -362,7 +356,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     w.transferred += outcome.transferred;
     w.read += outcome.read;
     this.selector.countersChanged(w, full);
-    if (timing !== undefined && kind === 'request') this.selector.attemptEnded(w, outcome, timing);
+    if (kind === 'request') this.selector.attemptEnded(w, outcome);
     this.#notify();
     if (this.listenerCount('attempt') > 0) this.emit('attempt', { worker: w, outcome, method, time: this.clock.now() });
   }

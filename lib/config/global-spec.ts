@@ -4,9 +4,12 @@ import type { StateStore } from '../model/store.js';
 import type { ErrorInfo } from './options.js';
 import type { OutlierSpec, SlowStartSpec } from './health-spec.js';
 import type { Notices } from '../logger.js';
+import type { EngineName } from './engine.js';
 
 /** Settings shared by every balancer of one middleware, after validation. */
 export interface GlobalSpec {
+  /** The engine of balancers that name none. */
+  engine: EngineName;
   preserveHost: boolean;
   serverName: string;
   xForwarded: boolean | 'edge';

@@ -4,6 +4,7 @@ import type { BalancerError } from '../errors.js';
 import type { StateStore } from '../model/store.js';
 import type { RequestContext } from '../model/context.js';
 import type { Logger } from '../logger.js';
+import type { EngineName } from './engine.js';
 
 /**
  * A duration: a number of milliseconds, or a string with a unit ("500ms", "2s", "1m").
@@ -174,6 +175,8 @@ export interface BalancerOptions {
   stickysessionsep?: string | false;
   /** Let ";" end a URL sticky value too. Default false. */
   scolonpathdelim?: boolean;
+  /** The engine that forwards this balancer's HTTP requests: "http-proxy" or "undici". Default: the global `engine`. */
+  engine?: EngineName;
   /** Wait this long for a usable worker before answering 503. Default 0 (no wait). */
   timeout?: Duration;
   /** Backend statuses that put the worker in error (the client still gets the response). */
@@ -224,6 +227,12 @@ export interface ErrorInfo {
 
 export interface BalancerConfig {
   balancers: BalancerOptions[];
+  /**
+   * The engine that forwards HTTP requests, for balancers that set none: "http-proxy" (http-proxy-3
+   * over node:http, the default) or "undici" (a keep-alive undici Pool per worker). WebSocket
+   * upgrades always go through "http-proxy".
+   */
+  engine?: EngineName;
   /** Forward the client's Host header instead of the worker's (ProxyPreserveHost). Default false. */
   preserveHost?: boolean;
   /** X-Forwarded-Server value (Apache: ServerName). Default: this machine's host name. */

@@ -3,6 +3,7 @@ import type { WorkerTlsOptions } from './options.js';
 import type { HealthCheckSpec, OutlierSpec, SlowStartSpec } from './health-spec.js';
 import type { RouteCookieSpec } from '../model/route-cookie.js';
 import type { SchedulerSettingsSpec } from './scheduler-options.js';
+import type { EngineName } from './engine.js';
 
 /** A member after validation: every value parsed, defaulted and in Apache's internal units. */
 export interface MemberSpec {
@@ -67,6 +68,7 @@ export interface BalancerSpec extends SchedulerSettingsSpec {
   /** undefined = separator off (the whole value is the route). */
   stickysessionsep: string | undefined;
   scolonpathdelim: boolean;
+  engine: EngineName;
   timeoutMs: number;
   failonstatus: ReadonlySet<number>;
   failontimeout: boolean;

@@ -28,6 +28,7 @@ import { Notices, type Logger } from '../logger.js';
 import { durationWarnings } from './warnings.js';
 import { isDiscovered, validateDiscovery } from './discovery.js';
 import { validateSchedulerSettings } from './scheduler-options.js';
+import { parseEngine } from './engine.js';
 
 const MEMBER_KEYS = new Set([
   'url',
@@ -75,9 +76,11 @@ const BALANCER_KEYS = new Set([
   'ewmadecay',
   'panic',
   'proxypassreverse',
+  'engine',
 ]);
 const GLOBAL_KEYS = new Set([
   'balancers',
+  'engine',
   'preserveHost',
   'serverName',
   'xForwarded',
@@ -141,7 +144,7 @@ export function validateConfig(config: unknown): {
   const global = validateGlobal(c);
   const names = new Set<string>();
   const balancers = c.balancers.map((b, i) => {
-    const spec = { ...validateBalancer(`balancers[${i}]`, b), ...balancerHealth(`balancers[${i}]`, b, global) };
+    const spec = { ...validateBalancer(`balancers[${i}]`, b, global), ...balancerHealth(`balancers[${i}]`, b, global) };
     if (names.has(spec.name)) {
       throw new ConfigError(`balancers[${i}].name`, b.name, 'is used by another balancer', 'ERR_CONFIG_DUPLICATE');
     }
@@ -180,6 +183,7 @@ function validateGlobal(c: BalancerConfig): GlobalSpec {
     throw new ConfigError('serverName', c.serverName, 'is not a host name');
   }
   return {
+    engine: parseEngine('engine', c.engine),
     preserveHost: c.preserveHost === undefined ? false : parseBoolean('preserveHost', c.preserveHost),
     serverName: c.serverName ?? os.hostname(),
     xForwarded: parseXForwarded(c.xForwarded),
@@ -244,7 +248,7 @@ function validateSeparator(field: string, value: unknown): string | undefined {
   return value;
 }
 
-function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
+function validateBalancer(path: string, b: BalancerOptions, global: GlobalSpec): BalancerSpec {
   if (!isObject(b)) throw new ConfigError(path, b, 'is not a balancer object');
   checkKeys(path, b, BALANCER_KEYS);
   if (typeof b.name !== 'string' || !/^[A-Za-z0-9._~-]{1,95}$/.test(b.name)) {
@@ -294,6 +298,7 @@ function validateBalancer(path: string, b: BalancerOptions): BalancerSpec {
     stickysessionsep: validateSeparator(`${path}.stickysessionsep`, b.stickysessionsep),
     scolonpathdelim:
       b.scolonpathdelim === undefined ? false : parseBoolean(`${path}.scolonpathdelim`, b.scolonpathdelim),
+    engine: parseEngine(`${path}.engine`, b.engine, global.engine),
     timeoutMs: b.timeout === undefined ? 0 : parseDuration(`${path}.timeout`, b.timeout, 0, 7_200_000),
     failonstatus: b.failonstatus === undefined ? new Set() : parseStatusList(`${path}.failonstatus`, b.failonstatus),
     failontimeout: b.failontimeout === undefined ? false : parseBoolean(`${path}.failontimeout`, b.failontimeout),

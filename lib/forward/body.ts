@@ -212,6 +212,14 @@ function guardIdle(req: IncomingMessage, dest: Writable, idleMs: number): void {
   dest.once('close', stop);
 }
 
+const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
+
+/** The bytes of a body held in memory (none: no chunks), or undefined for one that streams from the client. */
+export function heldChunks(source: BodySource): readonly Buffer[] | undefined {
+  if (source === EMPTY_BODY) return NO_CHUNKS;
+  return source instanceof BufferedBody ? source.chunks : undefined;
+}
+
 /** A fresh source of the body for one attempt. */
 export function bodyStream(plan: ForwardedPlan, req: IncomingMessage): BodySource {
   if (plan.kind === 'none') return EMPTY_BODY;

@@ -8,6 +8,7 @@ import { outgoingHeaders } from './headers.js';
 import { reverseHeaders } from './reverse.js';
 import { preconnect } from './preconnect.js';
 import { tunnel } from './tunnel.js';
+import { AttemptTimer } from './timings.js';
 
 /**
  * The Forwarder over the engine (http-proxy-3): keep-alive agents shared per connection profile,
@@ -36,6 +37,7 @@ export class EngineForwarder implements Forwarder {
       worker.connectTimeoutMs,
       worker.timeoutMs,
       request,
+      options.clock,
       reverse && ((raw) => reverseHeaders(raw, worker, reverse, req)),
     );
     const headers = outgoingHeaders(request.headers, client, {
@@ -62,13 +64,15 @@ export class EngineForwarder implements Forwarder {
    * any error).
    */
   upgrade(worker: Worker, request: UpgradeRequest): void {
+    const timer = new AttemptTimer(this.#options.clock);
     void preconnect(worker).then((conn) => {
       if (conn instanceof Error) {
-        request.settle({ kind: 'connect-failed', error: conn, transferred: 0, read: 0 });
+        request.settle({ kind: 'connect-failed', error: conn, ...timer.measures(false, 0, 0) });
         return;
       }
+      timer.connected();
       request.opened();
-      tunnel(this.#engine, this.#options, worker, request, conn, this.#tunnels);
+      tunnel(this.#engine, this.#options, worker, request, conn, this.#tunnels, timer);
     });
   }
 

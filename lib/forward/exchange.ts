@@ -1,6 +1,9 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Clock } from '../model/clock.js';
+import type { Measures } from '../model/outcome.js';
 import { codedError, type Outcome } from './outcome.js';
+import { AttemptTimer } from './timings.js';
 import { writeResponseHead } from './headers.js';
 import { headProblem, reasonPhrase } from './response-head.js';
 import { onClientClose, offClientClose, type ClientCloseWatcher } from './client-close.js';
@@ -9,7 +12,7 @@ import { log } from '../debug.js';
 /** The request an exchange belongs to (one object per request, not per-attempt closures). */
 export interface ExchangeOwner {
   /** Extra response headers ([name, value, …]) decided once the worker's status is known. */
-  responseExtras(proxyRes: IncomingMessage): readonly string[];
+  responseExtras(status: number): readonly string[];
   /** How the attempt ended: called exactly once. */
   settle(outcome: Outcome): void;
 }
@@ -67,6 +70,7 @@ export class Exchange implements ClientCloseWatcher {
   readonly #mapHeaders: ((raw: readonly string[]) => readonly string[]) | undefined;
   readonly #connectTimeoutMs: number;
   readonly #timeoutMs: number;
+  readonly #timer: AttemptTimer;
   #proxyReq: ClientRequest | undefined;
   #proxyRes: IncomingMessage | undefined;
   #socket: Socket | undefined;
@@ -93,9 +97,11 @@ export class Exchange implements ClientCloseWatcher {
     connectTimeoutMs: number,
     timeoutMs: number,
     owner: ExchangeOwner,
+    clock: Clock,
     mapHeaders?: (raw: readonly string[]) => readonly string[],
   ) {
     this.#mapHeaders = mapHeaders;
+    this.#timer = new AttemptTimer(clock);
     this.#req = req;
     this.#res = res;
     this.#client = client;
@@ -131,6 +137,7 @@ export class Exchange implements ClientCloseWatcher {
       });
     } else {
       this.#connected = true;
+      this.#timer.connected();
     }
     // on(), not setTimeout's callback argument, which Node wraps with once() per request.
     proxyReq.on('timeout', onWorkerTimeout);
@@ -149,6 +156,7 @@ export class Exchange implements ClientCloseWatcher {
       return;
     }
     this.#responded = true;
+    this.#timer.firstByte();
     this.#proxyRes = proxyRes;
     (proxyRes as Tagged<IncomingMessage>)[kExchange] = this;
     const status = proxyRes.statusCode ?? 0;
@@ -183,7 +191,7 @@ export class Exchange implements ClientCloseWatcher {
         this.#status,
         this.#message,
         this.#mapHeaders ? this.#mapHeaders(proxyRes.rawHeaders) : proxyRes.rawHeaders,
-        this.#owner.responseExtras(proxyRes),
+        this.#owner.responseExtras(this.#status),
       );
       return true;
     } catch (err) {
@@ -239,12 +247,7 @@ export class Exchange implements ClientCloseWatcher {
     if (this.#settled || this.#endedElsewhere() || (!this.#headWritten && !this.#writeHead())) return;
     this.#captureTransferred();
     this.#res.end();
-    this.#finish({
-      kind: 'completed',
-      status: this.#status,
-      transferred: Math.max(0, this.#transferred),
-      read: this.#read,
-    });
+    this.#finish({ kind: 'completed', status: this.#status, ...this.#bytes(true) });
   }
 
   /** Error callback from the engine (before or after the response head). */
@@ -269,6 +272,7 @@ export class Exchange implements ClientCloseWatcher {
 
   #onConnected(): void {
     this.#connected = true;
+    this.#timer.connected();
     clearTimeout(this.#connectTimer);
   }
 
@@ -337,9 +341,10 @@ export class Exchange implements ClientCloseWatcher {
     if (this.#socket && this.#transferred === 0) this.#transferred = bytesSent(this.#socket) - this.#writtenAtStart;
   }
 
-  #bytes(): { transferred: number; read: number } {
+  /** The bytes, phase and timings the outcome reports. */
+  #bytes(completed = false): Measures {
     this.#captureTransferred();
-    return { transferred: Math.max(0, this.#transferred), read: this.#read };
+    return this.#timer.measures(completed, Math.max(0, this.#transferred), this.#read);
   }
 
   #finish(outcome: Outcome): void {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../model/clock.js';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Worker } from '../core/worker.js';
@@ -23,7 +24,7 @@ export interface ForwardRequest {
   /** A fresh source of the body for one attempt. */
   body(): BodySource;
   /** Extra response headers ([name, value, …]) decided once the worker's status is known. */
-  responseExtras(proxyRes: IncomingMessage): readonly string[];
+  responseExtras(status: number): readonly string[];
   /** Set when the worker's Location headers are to be rewritten to the mount (ProxyPassReverse). */
   readonly reverse: ReverseMap | undefined;
   /** How the attempt ended: exactly once per attempt. */
@@ -45,7 +46,10 @@ export interface UpgradeRequest {
   settle(outcome: Outcome): void;
 }
 
-/** Sends one attempt of a request to one worker and reports how it ended, by phase (see Outcome). */
+/**
+ * Sends one attempt of a request to one worker and reports how it ended (see Outcome): its kind,
+ * how far it got (`phase`), the bytes exchanged and when each point was reached (`timings`).
+ */
 export interface Forwarder {
   forward(worker: Worker, request: ForwardRequest): void;
   upgrade(worker: Worker, request: UpgradeRequest): void;
@@ -69,4 +73,6 @@ export interface ForwardOptions {
   keepAliveIdleMs: number;
   /** Tag refused upgrades with X-Balancer-Error. */
   errorHeader: boolean;
+  /** Where outcome timings are read from. */
+  clock: Clock;
 }

@@ -8,6 +8,7 @@ import { codedError, type Outcome } from './outcome.js';
 import { outgoingHeaders } from './headers.js';
 import { oneSocketAgent } from './preconnect.js';
 import { rejectUpgrade } from './reject-upgrade.js';
+import type { AttemptTimer } from './timings.js';
 
 /**
  * Hands a WebSocket handshake to a worker over `conn` (already connected) and keeps the two
@@ -21,6 +22,7 @@ export function tunnel(
   request: UpgradeRequest,
   conn: Socket,
   open: Set<Duplex>,
+  timer: AttemptTimer,
 ): void {
   const { req, socket } = request;
   let status = 0;
@@ -33,7 +35,8 @@ export function tunnel(
     open.delete(socket);
     conn.destroy();
     socket.destroy();
-    const bytes = { transferred: conn.bytesWritten, read: conn.bytesRead };
+    // An open tunnel that closed is a completed exchange.
+    const bytes = timer.measures(status > 0, conn.bytesWritten, conn.bytesRead);
     let outcome: Outcome;
     if (status > 0) outcome = { kind: 'completed', status, ...bytes };
     else if (failure && timedOut) outcome = { kind: 'timeout', error: failure, ...bytes };
@@ -67,8 +70,12 @@ export function tunnel(
           timedOut = true;
           proxyReq.destroy(codedError('worker response timeout', 'ETIMEDOUT'));
         });
-        proxyReq.once('response', (res: IncomingMessage) => (status = res.statusCode ?? 0));
+        proxyReq.once('response', (res: IncomingMessage) => {
+          timer.firstByte();
+          status = res.statusCode ?? 0;
+        });
         proxyReq.once('upgrade', () => {
+          timer.firstByte();
           status = 101;
           proxyReq.setTimeout(0);
         });

@@ -57,9 +57,9 @@ function isError(o: Outcome): boolean {
   return o.kind !== 'client-aborted';
 }
 
-/** How long the attempt took, when the outcome says. */
+/** How long the attempt took; none for one that never reached a worker. */
 function latencyOf(o: Outcome): number | undefined {
-  return (o as { timings?: { total?: number } }).timings?.total;
+  return o.phase === 'not-connected' ? undefined : o.timings.total;
 }
 
 /**

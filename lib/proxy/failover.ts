@@ -5,6 +5,7 @@ import type { RequestContext } from '../model/context.js';
 import type { Selection } from '../balancer/select.js';
 import type { StickyHit } from '../model/sticky.js';
 import type { Outcome } from '../forward/outcome.js';
+import { NO_TIMINGS } from '../model/outcome.js';
 import type { ErrorCode } from '../errors.js';
 import { isBodyTimeout } from '../forward/body.js';
 import { selectWaiting, type ClientEnd } from './select-wait.js';
@@ -79,8 +80,6 @@ export class Failover {
   #retryCounted = false;
   #ended = false;
   /** The current attempt's send time and its response head's latency (clock ms). */
-  #sentAt = 0;
-  #headMs: number | undefined;
 
   constructor(
     readonly balancer: Balancer,
@@ -147,18 +146,11 @@ export class Failover {
     if (this.#retryCounted) balancer.retrying++;
     balancer.acquire(worker, this.side.slot);
     this.side.record?.attemptStart(worker);
-    this.#sentAt = balancer.clock.now();
-    this.#headMs = undefined;
     if (!this.side.reachable()) {
-      this.settle({ kind: 'client-aborted', transferred: 0, read: 0 });
+      this.settle({ kind: 'client-aborted', phase: 'not-connected', timings: NO_TIMINGS, transferred: 0, read: 0 });
       return;
     }
     this.side.send(worker);
-  }
-
-  /** The current attempt's response head arrived (latency-aware schedulers learn from it). */
-  headArrived(): void {
-    this.#headMs = this.balancer.clock.now() - this.#sentAt;
   }
 
   /** The attempt was handed over for good (an open WebSocket tunnel): no attempt can follow. */
@@ -182,15 +174,14 @@ export class Failover {
     side.record?.attemptEnd(outcome);
     if ('error' in outcome && isBodyTimeout(outcome.error)) {
       // The client stopped sending a streamed body: the worker is not at fault.
-      const { transferred, read } = outcome;
-      balancer.release(worker, { kind: 'client-aborted', transferred, read }, side.method, side.slot);
+      const { phase, timings, transferred, read } = outcome;
+      balancer.release(worker, { kind: 'client-aborted', phase, timings, transferred, read }, side.method, side.slot);
       this.#uncountRetry();
       side.answer(STALLED);
       this.#end();
       return;
     }
-    const timing = { headMs: this.#headMs, endMs: balancer.clock.now() - this.#sentAt };
-    balancer.release(worker, outcome, side.method, side.slot, timing);
+    balancer.release(worker, outcome, side.method, side.slot);
     this.#uncountRetry();
     const next = this.#decide(worker, outcome);
     switch (next.kind) {

@@ -192,9 +192,8 @@ class HttpRequest implements AttemptSide, ForwardRequest {
     return b.proxypassreverse ? { mount: b.mount, path: b.path } : undefined;
   }
 
-  responseExtras(proxyRes: IncomingMessage): readonly string[] {
-    this.record?.responseHead(proxyRes.statusCode);
-    this.#failover.headArrived();
+  responseExtras(status: number): readonly string[] {
+    this.record?.responseHead(status);
     return addedHeaders(this.deps.global, this.balancer, this.#failover.worker!, this.ctx);
   }
 

@@ -1,7 +1,6 @@
 import type { Worker } from '../core/worker.js';
-import type { AttemptTiming, Outcome } from '../model/outcome.js';
+import type { Outcome } from '../model/outcome.js';
 
-export type { AttemptTiming };
 import type { AttemptObservation } from '../schedulers/types.js';
 import type { Selector } from './selector.js';
 import { currentElection } from './election.js';
@@ -36,15 +35,17 @@ export function chargeStickyHit(sel: Selector, routed: Worker): void {
  * a failure (with the time it took). A client that left, or a reused socket closed under us, says
  * nothing about the worker.
  */
-export function observation(outcome: Outcome, timing: AttemptTiming): AttemptObservation | undefined {
+export function observation(outcome: Outcome): AttemptObservation | undefined {
   switch (outcome.kind) {
     case 'completed':
     case 'truncated':
-      return timing.headMs === undefined ? undefined : { latencyMs: timing.headMs, failed: false };
+      return outcome.timings.firstByte === undefined
+        ? undefined
+        : { latencyMs: outcome.timings.firstByte, failed: false };
     case 'connect-failed':
     case 'timeout':
     case 'failed':
-      return { latencyMs: timing.endMs, failed: true };
+      return { latencyMs: outcome.timings.total, failed: true };
     default:
       return undefined;
   }

@@ -9,7 +9,7 @@ import { BalancerError } from '../errors.js';
 import { log } from '../debug.js';
 import { elect, type ElectionCache } from './election.js';
 import { findRouteWorker } from './route.js';
-import { chargeStickyHit, observation, type AttemptTiming } from './accounting.js';
+import { chargeStickyHit, observation } from './accounting.js';
 import type { Outcome } from '../model/outcome.js';
 
 export type Selection =
@@ -272,10 +272,10 @@ export class Selector implements WorkerObserver {
   }
 
   /** An attempt on w ended: its response-head latency, or a failure, for a scheduler that learns from it. */
-  attemptEnded(w: Worker, outcome: Outcome, timing: AttemptTiming): void {
+  attemptEnded(w: Worker, outcome: Outcome): void {
     const s = this.#scheduler;
     if (s.observe === undefined) return;
-    const seen = observation(outcome, timing);
+    const seen = observation(outcome);
     if (seen !== undefined) s.observe(w, seen);
   }
 

@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import type { SchedulerFactory } from '../../lib/schedulers/types.js';
 import type { Worker } from '../../lib/core/worker.js';
 import { Balancer } from '../../lib/balancer/balancer.js';
+import { NO_TIMINGS } from '../../lib/model/outcome.js';
 import { createContext } from '../../lib/model/context.js';
 import { selectWorker } from '../../lib/balancer/select.js';
 import { validateConfig } from '../../lib/config/validate.js';
@@ -111,7 +112,11 @@ describe(PAGE, () => {
       held.push(w);
       if (held.length > 60) {
         const done = held.shift()!;
-        b.release(done, { kind: 'completed', status: 200, transferred: 0, read: 0 }, 'GET');
+        b.release(
+          done,
+          { kind: 'completed', status: 200, phase: 'completed', timings: NO_TIMINGS, transferred: 0, read: 0 },
+          'GET',
+        );
       }
     }
     assert.equal(counts.a! + counts.b! + counts.c!, 3000);

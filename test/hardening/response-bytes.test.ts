@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import { ProcessGuard } from '../e2e/helpers/guard.js';
 import { assertIdle } from '../e2e/helpers/proxy.js';
 import { caseWorker, get, header, inBatches, proxyFor, type Seen } from './response-support.js';
+import { testEngine } from '../support/engine.js';
 
 // A worker's bytes must never throw out of the library: an uncaught exception fails the test that caused it.
 const guard = new ProcessGuard();
@@ -30,7 +31,9 @@ describe('every byte from a worker', () => {
     const expected = BYTES.map((b) => {
       // CR and LF end the status line: the rest is not HTTP, which Node's client refuses.
       if (b === 0x0a || b === 0x0d) return `502 "${STATUS_CODES[502]!}" "502 Bad Gateway\\n"`;
-      return `200 ${JSON.stringify(allowed(b) ? `A${latin1(b)}B` : 'OK')} "ok"`;
+      // undici reads the reason phrase as UTF-8: an obs-text byte alone is not, so the standard text goes.
+      const passed = allowed(b) && !(testEngine === 'undici' && b >= 0x80);
+      return `200 ${JSON.stringify(passed ? `A${latin1(b)}B` : 'OK')} "ok"`;
     });
     assert.deepEqual(
       seen.map((s) => summary(s, s.message)),

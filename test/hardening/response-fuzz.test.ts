@@ -1,6 +1,7 @@
 import { after, afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
+import { testEngine } from '../support/engine.js';
 import { seededRandom } from '../support/clock.js';
 import { ProcessGuard } from '../e2e/helpers/guard.js';
 import { assertIdle } from '../e2e/helpers/proxy.js';
@@ -184,6 +185,14 @@ function passable(rawHeaders: readonly string[]): boolean {
 
 const REASON_ALLOWED = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+/** undici reads the reason phrase as UTF-8: a phrase whose bytes are not UTF-8 is lost, and the standard text goes. */
+function phraseKept(message: string): boolean {
+  if (!REASON_ALLOWED.test(message)) return false;
+  if (testEngine !== 'undici') return true;
+  const text = Buffer.from(message, 'latin1').toString('utf8');
+  return !text.includes('\uFFFD');
+}
+
 /**
  * What the balancer's client must see, from what Node's client read straight from the worker: the
  * same answer (reason phrase replaced by the standard text when a response may not carry it); a
@@ -193,7 +202,7 @@ const REASON_ALLOWED = /^[\t\x20-\x7e\x80-\xff]*$/;
 function expected(direct: Seen): string {
   const answered = direct.status >= 100 && direct.status !== 101 && passable(direct.rawHeaders);
   if (!answered || (!direct.complete && direct.body === '')) return '502 complete';
-  const message = REASON_ALLOWED.test(direct.message) ? direct.message : (STATUS_CODES[direct.status] ?? '');
+  const message = phraseKept(direct.message) ? direct.message : (STATUS_CODES[direct.status] ?? '');
   const marker = header(direct.rawHeaders, 'x-fuzz-case');
   return `${direct.status} ${JSON.stringify(message)} ${marker} ${JSON.stringify(direct.body)} ${direct.complete ? 'complete' : 'cut'}`;
 }
@@ -217,7 +226,9 @@ test(`response-head fuzz: ${CASES} random worker responses (seed ${SEED}), each 
       get(worker.url, `/case/${n}`, 10_000, methods[n]),
       get(p.base, `/app/case/${n}`, 10_000, methods[n]),
     ]);
-    const want = expected(direct);
+    // undici refuses an interim 100 nobody asked for (no request here sends Expect): the answer is lost.
+    const unasked100 = testEngine === 'undici' && /(^|\r\n)HTTP\/1\.[01] 100[ \r]/.test(responses[n]!);
+    const want = unasked100 ? '502 complete' : expected(direct);
     const got = seenThrough(proxied);
     const kind = want.startsWith('502') ? '502' : want.endsWith('cut') ? 'cut' : 'passed';
     tally.set(kind, (tally.get(kind) ?? 0) + 1);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { validateConfig } from '../../lib/config/validate.js';
 import { Balancer } from '../../lib/balancer/balancer.js';
-import type { Outcome } from '../../lib/model/outcome.js';
+import { NO_TIMINGS, type Outcome } from '../../lib/model/outcome.js';
 import { LiveStats, BUCKETS } from '../../lib/manager/live.js';
 import { sparklines } from '../../lib/manager/sparkline.js';
 import { FakeClock, seededRandom } from '../support/clock.js';
@@ -18,9 +18,22 @@ function rig(): { b: Balancer; clock: FakeClock; stats: LiveStats } {
   return { b, clock, stats: new LiveStats(b) };
 }
 
-const done = (status: number, total?: number): Outcome =>
-  ({ kind: 'completed', status, transferred: 0, read: 0, timings: { total } }) as unknown as Outcome;
-const refused: Outcome = { kind: 'connect-failed', error: new Error('refused'), transferred: 0, read: 0 };
+const done = (status: number, total: number): Outcome => ({
+  kind: 'completed',
+  status,
+  phase: 'completed',
+  timings: { connect: 0, firstByte: total, total },
+  transferred: 0,
+  read: 0,
+});
+const refused: Outcome = {
+  kind: 'connect-failed',
+  error: new Error('refused'),
+  phase: 'not-connected',
+  timings: NO_TIMINGS,
+  transferred: 0,
+  read: 0,
+};
 
 function attempt(r: ReturnType<typeof rig>, i: number, outcome: Outcome): void {
   r.b.emit('attempt', { worker: r.b.workers[i]!, outcome, method: 'GET', time: r.clock.now() });

@@ -8,6 +8,7 @@ import { p2c } from '../../lib/schedulers/p2c.js';
 import { DEFAULT_SCHEDULER_OPTIONS } from '../../lib/schedulers/types.js';
 import { CandidateGroup } from '../../lib/schedulers/group.js';
 import type { Worker } from '../../lib/core/worker.js';
+import { NO_TIMINGS } from '../../lib/model/outcome.js';
 import { seededRandom } from '../support/clock.js';
 import { build, cand, draws, host, select } from './helpers.js';
 
@@ -94,7 +95,11 @@ describe('p2c: through the election, 100 000 picks', () => {
       b.acquire(w);
       held.push(w);
       if (held.length > 100)
-        b.release(held.shift()!, { kind: 'completed', status: 200, transferred: 0, read: 0 }, 'GET');
+        b.release(
+          held.shift()!,
+          { kind: 'completed', status: 200, phase: 'completed', timings: NO_TIMINGS, transferred: 0, read: 0 },
+          'GET',
+        );
     }
     weights.forEach((lf, i) => {
       const share = (counts.get(`w${i}`) ?? 0) / 1000;
