@@ -53,6 +53,7 @@ export const ERRORS = {
   ERR_MANAGER_FORBIDDEN: managerCode(403, 'authorize() refused the change'),
   ERR_MANAGER_METHOD: managerCode(405, 'the method is not allowed on this path'),
   ERR_MANAGER_STORE: managerCode(500, 'the change was applied but the store could not save it'),
+  ERR_MANAGER_STORE_QUEUED: managerCode(503, 'the change was applied; the store is down and saves it when it answers'),
   ERR_MANAGER_UNAVAILABLE: managerCode(503, 'the stored state could not be loaded at start-up'),
   ERR_MANAGER_INTERNAL: managerCode(500, 'the manager failed unexpectedly (a bug: the details are logged)'),
   // StoreError: FileStore's state file

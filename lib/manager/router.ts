@@ -375,6 +375,14 @@ async function commit(ctx: Ctx, req: IncomingMessage, b: Balancer, change: Chang
     await saveBalancer(ctx.lb.store, b);
   } catch (err) {
     log.manager('%s: change applied but not saved: %s', b.id, (err as Error).message);
+    // The store kept it and writes it when it can: the change lands, so this is no failure of it.
+    if ((err as { queued?: unknown }).queued === true) {
+      throw new ManagerError(
+        'ERR_MANAGER_STORE_QUEUED',
+        503,
+        `the change was applied on this instance and is queued: ${(err as Error).message}`,
+      );
+    }
     throw new ManagerError(
       'ERR_MANAGER_STORE',
       500,

@@ -39,6 +39,10 @@ export interface PersistedBalancer {
 
 export interface StateStore {
   load(balancer: string): Promise<PersistedBalancer | undefined>;
+  /**
+   * Rejects when the state was not saved; an error with `queued: true` means the store kept it and
+   * writes it once it can (the manager then answers 503 ERR_MANAGER_STORE_QUEUED, not a failure).
+   */
   save(balancer: string, state: PersistedBalancer): Promise<void>;
   /**
    * Called with state written by another process; returns an unsubscribe function. The state may be

@@ -34,10 +34,13 @@ export type RedisStoreErrorCode = CodeOf<'RedisStoreError'>;
 /** ioredis is not installed, Redis cannot be reached when it must be, or the options are wrong. */
 export class RedisStoreError extends Error {
   readonly code: RedisStoreErrorCode;
-  constructor(code: RedisStoreErrorCode, message: string, options?: { cause?: unknown }) {
+  /** The state was kept and will be written when Redis answers (a save that outlasted saveWaitMs). */
+  readonly queued: boolean;
+  constructor(code: RedisStoreErrorCode, message: string, options?: { cause?: unknown; queued?: boolean }) {
     super(message, options);
     this.name = 'RedisStoreError';
     this.code = code;
+    this.queued = options?.queued ?? false;
   }
 }
 
@@ -296,7 +299,7 @@ export class RedisStore extends EventEmitter<{ up: []; down: [Error] }> implemen
       throw new RedisStoreError(
         'ERR_REDIS_UNAVAILABLE',
         `${this.target} did not store the change within ${this.#saveWaitMs} ms${reason}: it is applied on this instance and queued, and will be stored and shared when Redis answers unless a newer change of the same setting wins`,
-        { cause: this.#lastError },
+        { cause: this.#lastError, queued: true },
       );
     }
   }

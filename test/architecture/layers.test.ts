@@ -66,15 +66,7 @@ const NEVER_FROM_SELECTION_CORE = [
   'middleware.ts',
 ];
 
-/**
- * TEMPORARY: imports that break the table today, as "file -> specifier". Each must disappear (and be
- * removed here) as its module is reworked; the test fails when an entry no longer exists, so this
- * list can only shrink. Do not add to it.
- */
-const KNOWN_VIOLATIONS: readonly string[] = [];
-
 const edges = libEdges(LIB).filter((e) => layerOf(e.from) !== layerOf(e.to));
-const key = (e: Edge): string => `${e.from} -> ${e.specifier}`;
 const allowed = (e: Edge): boolean => MAY_IMPORT[layerOf(e.from)]?.includes(layerOf(e.to)) === true;
 
 describe('import parsing', () => {
@@ -171,22 +163,16 @@ describe('lib/ imports', () => {
   });
 
   it('follows the layer table', () => {
-    const bad = edges.filter((e) => !allowed(e) && !KNOWN_VIOLATIONS.includes(key(e)));
+    const bad = edges.filter((e) => !allowed(e));
     const lines = bad.map(
       (e) => `lib/${e.from} imports '${e.specifier}' (${layerOf(e.from)} may not import ${layerOf(e.to)})`,
     );
     assert.deepEqual(lines, [], `imports against the layer table:\n  ${lines.join('\n  ')}`);
   });
 
-  it('still has every KNOWN_VIOLATIONS entry, and each still breaks the table', () => {
-    const stale = KNOWN_VIOLATIONS.filter((k) => !edges.some((e) => key(e) === k && !allowed(e)));
-    assert.deepEqual(stale, [], 'these imports are gone or now allowed: remove them from KNOWN_VIOLATIONS');
-  });
-
-  it('has no cycle between layers, leaving the known violations aside', () => {
+  it('has no cycle between layers', () => {
     const graph = new Map<string, Set<string>>();
     for (const e of edges) {
-      if (KNOWN_VIOLATIONS.includes(key(e))) continue;
       const from = layerOf(e.from);
       graph.set(from, (graph.get(from) ?? new Set()).add(layerOf(e.to)));
     }

@@ -141,6 +141,7 @@ describe('RedisStore through Redis Sentinel', { skip }, () => {
       store.save('app', { ...base, workers: [{ name: 'http://w1', status: 'D' }] }),
       (err: Error & { code?: string }) => {
         assert.equal(err.code, 'ERR_REDIS_UNAVAILABLE');
+        assert.equal((err as Error & { queued?: boolean }).queued, true);
         assert.match(
           err.message,
           /^Redis Sentinel group "mymaster" \(master 127\.0\.0\.1:\d+\) did not store the change within 300 ms .*: it is applied on this instance and queued/,
