@@ -3,6 +3,7 @@
  * selection with an injected random source. (test/docs/links.test.ts type-checks every block.)
  */
 import { describe, it } from 'node:test';
+import { completed200 } from '../support/outcomes.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,6 @@ import { pathToFileURL } from 'node:url';
 import type { SchedulerFactory } from '../../lib/schedulers/types.js';
 import type { Worker } from '../../lib/core/worker.js';
 import { Balancer } from '../../lib/balancer/balancer.js';
-import { NO_TIMINGS } from '../../lib/model/outcome.js';
 import { createContext } from '../../lib/model/context.js';
 import { selectWorker } from '../../lib/balancer/select.js';
 import { validateConfig } from '../../lib/config/validate.js';
@@ -112,11 +112,7 @@ describe(PAGE, () => {
       held.push(w);
       if (held.length > 60) {
         const done = held.shift()!;
-        b.release(
-          done,
-          { kind: 'completed', status: 200, phase: 'completed', timings: NO_TIMINGS, transferred: 0, read: 0 },
-          'GET',
-        );
+        b.release(done, completed200(), 'GET');
       }
     }
     assert.equal(counts.a! + counts.b! + counts.c!, 3000);

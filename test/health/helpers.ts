@@ -1,9 +1,9 @@
 import type { BalancerConfig, BalancerOptions, MemberOptions } from '../../lib/config/options.js';
 import type { Worker } from '../../lib/core/worker.js';
+import { completed200 } from '../support/outcomes.js';
 import type { WorkerEvent } from '../../lib/health/events.js';
 import { validateConfig } from '../../lib/config/validate.js';
 import { Balancer } from '../../lib/balancer/balancer.js';
-import { NO_TIMINGS } from '../../lib/model/outcome.js';
 import { createContext } from '../../lib/model/context.js';
 import { selectWorker } from '../../lib/balancer/select.js';
 import { watchHealth, type BalancerHealth } from '../../lib/health/monitor.js';
@@ -58,11 +58,7 @@ export function rig(
           continue;
         }
         b.acquire(sel.worker);
-        b.release(
-          sel.worker,
-          { kind: 'completed', status: 200, phase: 'completed', timings: NO_TIMINGS, transferred: bytes, read: bytes },
-          'GET',
-        );
+        b.release(sel.worker, completed200(bytes, bytes), 'GET');
         out.push(letter(sel.worker));
       }
       return out.join(' ');

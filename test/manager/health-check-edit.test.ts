@@ -5,19 +5,10 @@ import { toPersisted, applyPersisted } from '../../lib/balancer/admin.js';
 import { statusLetters } from '../../lib/model/status.js';
 import type { Balancer } from '../../lib/balancer/balancer.js';
 import { FakeClock } from '../support/clock.js';
+import type { HealthCheckSnapshot } from '../../lib/manager/types.js';
 import { api, get, nonceOf, postForm, setup, type Setup } from './helpers.js';
 
-interface CheckJson {
-  method: string;
-  intervalMs: number;
-  passes: number;
-  passCount: number;
-  fails: number;
-  failCount: number;
-  uri: string | null;
-  expect: string | null;
-  last: { ok: boolean; reason: string; time: string | null } | null;
-}
+type CheckJson = HealthCheckSnapshot;
 
 const balancerOf = (s: Setup): Balancer => s.lb.balancers[0]!;
 

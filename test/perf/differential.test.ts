@@ -10,12 +10,12 @@
  * limits and direct lbstatus writes. After every event every worker's counters must be identical.
  */
 import { describe, it } from 'node:test';
+import { completed200 } from '../support/outcomes.js';
 import assert from 'node:assert/strict';
 import type { Worker } from '../../lib/core/worker.js';
 import type { Selection } from '../../lib/balancer/select.js';
 import type { BalancerOptions, MemberOptions } from '../../lib/config/options.js';
 import { Balancer } from '../../lib/balancer/balancer.js';
-import { NO_TIMINGS } from '../../lib/model/outcome.js';
 import { validateConfig, validateMember } from '../../lib/config/validate.js';
 import { createContext } from '../../lib/model/context.js';
 import { selectWorker } from '../../lib/balancer/select.js';
@@ -152,19 +152,7 @@ function run(seed: number, steps: number, maxN: number, method: Method): void {
       if (sel.worker) {
         s.b.acquire(sel.worker);
         if (holdIt) s.held.push(sel.worker);
-        else
-          s.b.release(
-            sel.worker,
-            {
-              kind: 'completed',
-              status: 200,
-              phase: 'completed',
-              timings: NO_TIMINGS,
-              transferred: bytes[0],
-              read: bytes[1],
-            },
-            'GET',
-          );
+        else s.b.release(sel.worker, completed200(bytes[0], bytes[1]), 'GET');
       }
       return t;
     };
@@ -190,18 +178,7 @@ function run(seed: number, steps: number, maxN: number, method: Method): void {
       if (i >= 0) {
         each((s) => {
           const [w] = s.held.splice(i, 1);
-          s.b.release(
-            w!,
-            {
-              kind: 'completed',
-              status: 200,
-              phase: 'completed',
-              timings: NO_TIMINGS,
-              transferred: bytes[0],
-              read: bytes[1],
-            },
-            'GET',
-          );
+          s.b.release(w!, completed200(bytes[0], bytes[1]), 'GET');
         });
       }
     } else if (roll < 0.78) {

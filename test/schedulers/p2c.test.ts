@@ -3,12 +3,12 @@
  * busy^p2cbias / weight wins, the first drawn on a tie. Exact tables, then shares over 100 000 picks.
  */
 import { describe, it } from 'node:test';
+import { completed200 } from '../support/outcomes.js';
 import assert from 'node:assert/strict';
 import { p2c } from '../../lib/schedulers/p2c.js';
 import { DEFAULT_SCHEDULER_OPTIONS } from '../../lib/schedulers/types.js';
 import { CandidateGroup } from '../../lib/schedulers/group.js';
 import type { Worker } from '../../lib/core/worker.js';
-import { NO_TIMINGS } from '../../lib/model/outcome.js';
 import { seededRandom } from '../support/clock.js';
 import { build, cand, draws, host, select } from './helpers.js';
 
@@ -94,12 +94,7 @@ describe('p2c: through the election, 100 000 picks', () => {
       counts.set(host(w), (counts.get(host(w)) ?? 0) + 1);
       b.acquire(w);
       held.push(w);
-      if (held.length > 100)
-        b.release(
-          held.shift()!,
-          { kind: 'completed', status: 200, phase: 'completed', timings: NO_TIMINGS, transferred: 0, read: 0 },
-          'GET',
-        );
+      if (held.length > 100) b.release(held.shift()!, completed200(), 'GET');
     }
     weights.forEach((lf, i) => {
       const share = (counts.get(`w${i}`) ?? 0) / 1000;

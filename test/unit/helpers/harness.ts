@@ -18,7 +18,7 @@
  *   reset               the scheduler's reset() over every worker
  *   |                   appends "|" to the sequence (readability only)
  */
-import { NO_TIMINGS } from '../../../lib/model/outcome.js';
+import { completed200 } from '../../support/outcomes.js';
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BalancerOptions, MemberOptions } from '../../../lib/config/options.js';
@@ -90,11 +90,7 @@ export function harness(members: MemberDef[], options: BalancerDef = {}, clock =
 
   /** The only place the tests call release(), so its signature lives in one spot. */
   const release = (worker: Worker, transferred: number, read: number): void => {
-    balancer.release(
-      worker,
-      { kind: 'completed', status: 200, phase: 'completed', timings: NO_TIMINGS, transferred, read },
-      'GET',
-    );
+    balancer.release(worker, completed200(transferred, read), 'GET');
   };
 
   const exchange = (id: string, transferred: number, read: number): void => {
