@@ -97,7 +97,8 @@ export class RequestRecord {
       status: 'status' in outcome ? outcome.status : c.status,
       retryOf: this.#attempts.at(-1)?.outcome,
       startMs: c.start - this.#start,
-      connectMs: outcome.kind === 'connect-failed' ? now - c.start : undefined,
+      // The forwarder's own connect time; a failed connect took until it failed.
+      connectMs: outcome.timings.connect ?? (outcome.kind === 'connect-failed' ? now - c.start : undefined),
       ttfbMs: c.head === undefined ? undefined : c.head - c.start,
       durationMs: now - c.start,
       sent: outcome.transferred,
