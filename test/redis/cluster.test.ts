@@ -142,10 +142,10 @@ describe('cluster on Redis (separate processes)', { skip }, () => {
       await new Promise((r) => setTimeout(r, 300));
       await redis.kill();
       await new Promise((r) => setTimeout(r, 300));
-      // Changes made while Redis is down: applied where they were made, shared later.
+      // Changes made while Redis is down: applied where they were made, queued, shared later (so 503, not 500).
       const edit = await managerPatch(a, ups[2]!.url, { flags: { D: true } });
-      assert.equal(edit.status, 500, edit.body);
-      assert.match(edit.body, /ERR_MANAGER_STORE/);
+      assert.equal(edit.status, 503, edit.body);
+      assert.match(edit.body, /"code": "ERR_MANAGER_STORE_QUEUED"/);
       const marked = worker(await b.call<InstanceState>('markError', { worker: ups[1]!.url }), ups[1]!.url);
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(worker(await b.state(), ups[2]!.url).status & DISABLED, 0, 'not shared while Redis is down');
