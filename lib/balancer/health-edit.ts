@@ -1,9 +1,9 @@
 import type { Worker } from '../core/worker.js';
 import type { PersistedHealthCheck } from '../model/store.js';
-import type { HealthCheckSpec, HcMethod } from '../config/health-spec.js';
-import { HC_METHODS } from '../config/health-spec.js';
+import type { HealthCheckSpec } from '../config/health-spec.js';
 import {
   appliesTo,
+  hcMethodOf,
   healthCheckOptions,
   type HealthOptions,
   HEALTH_MEMBER_KEYS,
@@ -16,11 +16,6 @@ export type HealthEdit = PersistedHealthCheck;
 
 export const HEALTH_EDIT_KEYS = ['hcmethod', 'hcinterval', 'hcpasses', 'hcfails', 'hcuri', 'hcexpect'] as const;
 
-function methodOf(v: unknown, fallback: HcMethod): HcMethod {
-  const upper = typeof v === 'string' ? v.trim().toUpperCase() : undefined;
-  return HC_METHODS.find((m) => m === upper) ?? fallback;
-}
-
 /**
  * The worker's check after the edit, validated as config would be (throws its ConfigError, the field
  * being `worker.<option>`). Settings carried over from the current check that do not apply to a new
@@ -29,7 +24,7 @@ function methodOf(v: unknown, fallback: HcMethod): HcMethod {
  */
 export function editedHealthCheck(w: Worker, edit: HealthEdit): HealthCheckSpec | undefined {
   const current: HealthOptions = w.health ? healthCheckOptions(w.health, w.basePath) : {};
-  const method = methodOf(edit.hcmethod, w.health?.method ?? 'NONE');
+  const method = hcMethodOf(edit.hcmethod) ?? w.health?.method ?? 'NONE';
   const merged: HealthOptions = {};
   for (const key of HEALTH_MEMBER_KEYS) {
     if (current[key] !== undefined && appliesTo(key, method)) Object.assign(merged, { [key]: current[key] });

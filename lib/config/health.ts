@@ -62,9 +62,14 @@ export function parseStatusSet(field: string, value: unknown): Set<number> {
   return out;
 }
 
-function parseMethod(field: string, value: unknown): HcMethod {
+/** The check method a value names (any case, spaces around ignored), or undefined. */
+export function hcMethodOf(value: unknown): HcMethod | undefined {
   const upper = typeof value === 'string' ? value.trim().toUpperCase() : '';
-  const found = HC_METHODS.find((m) => m === upper);
+  return HC_METHODS.find((m) => m === upper);
+}
+
+function parseMethod(field: string, value: unknown): HcMethod {
+  const found = hcMethodOf(value);
   if (!found) throw new ConfigError(field, value, `is not a health check method (${HC_METHODS.join(', ')})`);
   return found;
 }
